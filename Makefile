@@ -1,0 +1,36 @@
+# pan123fs — build, run, test. See README.md.
+export PATH := /usr/local/go/bin:$(PATH)
+GO      ?= go
+BIN     := bin/pan123fs
+MNT     ?= /tmp/pan123fs
+TESTFLAGS ?= -race -timeout 20m
+
+.PHONY: all build deps run test lint fuzz clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+build:
+	$(GO) build -o $(BIN) ./cmd/pan123fs
+
+# The main job: mount the embedded emulator at $(MNT) (Ctrl-C unmounts).
+run: deps build
+	mkdir -p $(MNT)
+	$(BIN) mount --emulator $(MNT)
+
+lint:
+	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+# The test command CI runs (.ci/run).
+test: deps lint build
+	$(GO) test $(TESTFLAGS) ./...
+
+fuzz:
+	$(GO) test ./remote/wire -run '^$$' -fuzz FuzzValidateName -fuzztime 30s
+	$(GO) test ./remote -run '^$$' -fuzz FuzzDecodeEnvelope -fuzztime 30s
+
+clean:
+	rm -rf bin

@@ -1,0 +1,34 @@
+// Command pan123fs mounts the 123pan image host (图床) as a Linux filesystem,
+// and serves an emulator of its API for tests and demos.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	if err := newRootCmd().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "pan123fs:", err)
+		os.Exit(1)
+	}
+}
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "pan123fs",
+		Short: "Mount the 123pan image host (图床) as a filesystem",
+		Long: `pan123fs mounts the 123pan image host (图床) as a Linux filesystem, so that
+cp, mv, rm, ls, find and editors work on an image library as on a local folder.
+
+Credentials come from PAN123_CLIENT_ID and PAN123_CLIENT_SECRET (or flags), the
+API base from PAN123_API_BASE, and the state directory (spool, journal, saved
+token, caches) from PAN123FS_STATE_DIR.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(subcommands()...)
+	return root
+}
