@@ -1,0 +1,115 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pan123fs/pan123fs/remote/emulator"
+)
+
+// newEmulatorCmd is `pan123fs emulator`: the emulated 123pan image-host API.
+func newEmulatorCmd() *cobra.Command {
+	var (
+		listen, dataDir, clientID, clientSecret string
+		qpsList, faultList, logLevel            string
+		sliceSize, seed                         int64
+		tokenTTL, asyncDelay, presignTTL        time.Duration
+		slowDelay                               time.Duration
+		rejectEmpty, http429, allowRemote       bool
+	)
+	cmd := &cobra.Command{
+		Use:   "emulator",
+		Short: "Serve an emulated 123pan image-host (图床) API for tests, benchmarks and demos",
+		Long: `Serve an emulated 123pan image-host (图床) API until SIGINT or SIGTERM.
+
+The emulator speaks the API as documented (see shared/spec/123pan-oss-api.md):
+tokens, folders, sliced uploads with presigned PUT URLs, md5 checks, reuse
+(秒传), list/detail/move/delete, copy and offline tasks, and public download
+links with Range support. Blobs are stored on disk, content-addressed by md5.
+
+The first line on stdout is exactly
+    emulator listening on http://HOST:PORT
+logs go to stderr.
+
+Control endpoints (no auth, not counted, never faulted):
+    GET  /__emulator/stats           calls per "METHOD /path", faults, rate_limited
+    POST /__emulator/stats/reset     zero the counters
+    POST /__emulator/faults          body like --faults (or JSON); empty = none
+    POST /__emulator/qps             body like --qps; empty = none
+    POST /__emulator/drive?name=X    body = file content for copy tasks; answers {"fileId"}
+    POST /__emulator/status          {"fileId":"...","status":N}; N > 100 = rejected by moderation`,
+		Example: `  pan123fs emulator
+  pan123fs emulator --listen 127.0.0.1:8123 --data /tmp/emu --client-id me --client-secret s3cret
+  pan123fs emulator --slice-size 1048576 --qps delete=1,list=4,create=2 --faults 5xx=0.1,reset=0.05`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cmd.SilenceUsage = true // flags parsed: later errors are not usage errors
+			var level slog.Level
+			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+				return fmt.Errorf("--log-level: %w", err)
+			}
+			cfg := emulator.Config{
+				DataDir: dataDir, ClientID: clientID, ClientSecret: clientSecret,
+				SliceSize: sliceSize, TokenTTL: tokenTTL, AsyncDelay: asyncDelay, PresignTTL: presignTTL,
+				HTTP429: http429, RejectEmpty: rejectEmpty, AllowRemoteOffline: allowRemote, Seed: seed,
+				Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+			}
+			if (clientID == "") != (clientSecret == "") {
+				return fmt.Errorf("give both --client-id and --client-secret, or neither")
+			}
+			var err error
+			if cfg.QPS, err = emulator.ParseQPS(qpsList); err != nil {
+				return fmt.Errorf("--qps: %w", err)
+			}
+			if cfg.Faults, err = emulator.ParseFaults(faultList); err != nil {
+				return fmt.Errorf("--faults: %w", err)
+			}
+			if cmd.Flags().Changed("slow-delay") {
+				cfg.Faults.SlowDelay = slowDelay
+			}
+			if cmd.Flags().Changed("async-delay") && asyncDelay == 0 {
+				cfg.AsyncDelay = emulator.AsyncNow // explicit 0: complete at once
+			}
+			srv, err := emulator.New(cfg)
+			if err != nil {
+				return err
+			}
+			if err := srv.Start(listen); err != nil {
+				srv.Close()
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "emulator listening on %s\n", srv.URL())
+			sig := make(chan os.Signal, 1)
+			signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+			got := <-sig
+			signal.Stop(sig)
+			cfg.Logger.Info("shutting down", "signal", got.String())
+			return srv.Close()
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&listen, "listen", "127.0.0.1:0", "address to listen on (port 0 = any free port)")
+	f.StringVar(&dataDir, "data", "", "directory for blobs and state, kept across restarts (default: a temporary directory removed on exit)")
+	f.StringVar(&clientID, "client-id", "", "the only client ID that gets a token (default: any non-empty pair is accepted)")
+	f.StringVar(&clientSecret, "client-secret", "", "the client secret that goes with --client-id")
+	f.Int64Var(&sliceSize, "slice-size", emulator.DefaultSliceSize, "slice size in bytes that create hands out")
+	f.StringVar(&qpsList, "qps", "", "per-endpoint rate limits, e.g. delete=1,list=4,create=2 (names: "+strings.Join(emulator.QPSNames(), ", ")+")")
+	f.StringVar(&faultList, "faults", "", "fault probabilities per API call or slice PUT, e.g. 5xx=0.1,reset=0.05,429=0.1,slow=0.05,verifying=0.2")
+	f.DurationVar(&tokenTTL, "token-ttl", emulator.DefaultTokenTTL, "lifetime of access tokens")
+	f.DurationVar(&asyncDelay, "async-delay", emulator.DefaultAsyncDelay, "how long multi-slice uploads take to complete after upload_complete (0 = at once)")
+	f.DurationVar(&presignTTL, "presign-ttl", emulator.DefaultPresignTTL, "lifetime of presigned slice upload URLs")
+	f.DurationVar(&slowDelay, "slow-delay", emulator.DefaultSlowDelay, "delay of the 'slow' fault")
+	f.BoolVar(&rejectEmpty, "reject-empty", false, "refuse zero-byte files at create")
+	f.BoolVar(&http429, "http-429", false, "rate-limited answers also carry HTTP status 429 (default: HTTP 200 with body code 429)")
+	f.BoolVar(&allowRemote, "allow-remote-offline", false, "let offline migration fetch non-loopback URLs")
+	f.Int64Var(&seed, "seed", 0, "random seed for faults and IDs (0 = time-based)")
+	f.StringVar(&logLevel, "log-level", "info", "log level on stderr: debug, info, warn, error")
+	return cmd
+}
