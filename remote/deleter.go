@@ -1,0 +1,254 @@
+package remote
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/pan123fs/pan123fs/remote/wire"
+)
+
+// DeleterOptions configure a Deleter.
+type DeleterOptions struct {
+	// Window is how long the first queued ID waits for others to join its
+	// call (default 200 ms). While a call is in flight (or waiting for the
+	// rate limiter) new IDs gather for the next one anyway.
+	Window time.Duration
+	// CallTimeout bounds one delete call, retries included (default 2 min).
+	CallTimeout time.Duration
+	Logger      *slog.Logger
+}
+
+// Deleter coalesces deletes into calls of up to 100 IDs. Enqueue returns at
+// once; the outcome reaches the callback. Safe for concurrent use.
+type Deleter struct {
+	del  func(ctx context.Context, ids []string) error
+	opts DeleterOptions
+
+	mu      sync.Mutex
+	queue   []*delItem          // waiting for a call; GUARDED_BY(mu)
+	pending map[string]*delItem // queued or in flight, by ID; GUARDED_BY(mu)
+	urgent  bool                // someone waits: send without the window; GUARDED_BY(mu)
+	closed  bool                // GUARDED_BY(mu)
+	kick    chan struct{}
+	done    chan struct{}
+}
+
+type delItem struct {
+	id       string
+	cbs      []func(error)
+	finished chan struct{}
+	err      error
+}
+
+// NewDeleter starts a Deleter that deletes through c.
+func NewDeleter(c *Client, o DeleterOptions) *Deleter {
+	return newDeleter(c.Delete, o)
+}
+
+func newDeleter(del func(ctx context.Context, ids []string) error, o DeleterOptions) *Deleter {
+	if o.Window <= 0 {
+		o.Window = 200 * time.Millisecond
+	}
+	if o.CallTimeout <= 0 {
+		o.CallTimeout = 2 * time.Minute
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	d := &Deleter{del: del, opts: o, pending: map[string]*delItem{},
+		kick: make(chan struct{}, 1), done: make(chan struct{})}
+	go d.loop()
+	return d
+}
+
+// Enqueue queues id for deletion; done (may be nil) gets the outcome.
+// An ID already queued is not queued twice.
+func (d *Deleter) Enqueue(id string, done func(error)) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if it, ok := d.pending[id]; ok {
+		if done != nil {
+			it.cbs = append(it.cbs, done)
+		}
+		return
+	}
+	it := &delItem{id: id, finished: make(chan struct{})}
+	if done != nil {
+		it.cbs = append(it.cbs, done)
+	}
+	d.pending[id] = it
+	d.queue = append(d.queue, it)
+	d.signal()
+}
+
+// Pending tells whether id is queued or being deleted.
+func (d *Deleter) Pending(id string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.pending[id]
+	return ok
+}
+
+// Wait sends id's call without waiting for the window and returns its
+// outcome; nil if id is not pending.
+func (d *Deleter) Wait(ctx context.Context, id string) error {
+	d.mu.Lock()
+	it, ok := d.pending[id]
+	if ok {
+		d.urgent = true
+		d.signal()
+	}
+	d.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	select {
+	case <-it.finished:
+		return it.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Flush sends everything queued now and waits for the outcome of those
+// calls (within ctx); it returns the first error.
+func (d *Deleter) Flush(ctx context.Context) error {
+	d.mu.Lock()
+	items := make([]*delItem, 0, len(d.pending))
+	for _, it := range d.pending {
+		items = append(items, it)
+	}
+	d.urgent = true
+	d.signal()
+	d.mu.Unlock()
+	var first error
+	for _, it := range items {
+		select {
+		case <-it.finished:
+			if it.err != nil && first == nil {
+				first = it.err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return first
+}
+
+// Close sends what is queued, waits for it (within ctx) and stops.
+func (d *Deleter) Close(ctx context.Context) error {
+	d.mu.Lock()
+	if !d.closed {
+		d.closed = true
+		d.urgent = true
+		d.signal()
+	}
+	d.mu.Unlock()
+	select {
+	case <-d.done:
+		return nil
+	case <-ctx.Done():
+		d.mu.Lock()
+		left := len(d.pending)
+		d.mu.Unlock()
+		d.opts.Logger.Warn("unmounting with deletes not sent", "count", left)
+		return ctx.Err()
+	}
+}
+
+// call with d.mu held
+func (d *Deleter) signal() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (d *Deleter) loop() {
+	defer close(d.done)
+	for {
+		d.mu.Lock()
+		for len(d.queue) == 0 {
+			if d.closed {
+				d.mu.Unlock()
+				return
+			}
+			d.mu.Unlock()
+			<-d.kick
+			d.mu.Lock()
+		}
+		urgent := d.urgent || d.closed
+		d.mu.Unlock()
+		if !urgent {
+			t := time.NewTimer(d.opts.Window)
+			select {
+			case <-t.C:
+			case <-d.kick:
+				t.Stop()
+				d.waitWindowUnlessUrgent()
+			}
+		}
+		d.mu.Lock()
+		n := min(len(d.queue), wire.MaxBatch)
+		batch := d.queue[:n:n]
+		d.queue = d.queue[n:]
+		if len(d.queue) == 0 {
+			d.urgent = false
+		}
+		d.mu.Unlock()
+		d.send(batch)
+	}
+}
+
+// waitWindowUnlessUrgent keeps gathering for the rest of the window after a
+// kick that was only a new ID.
+func (d *Deleter) waitWindowUnlessUrgent() {
+	d.mu.Lock()
+	urgent := d.urgent || d.closed || len(d.queue) >= wire.MaxBatch
+	d.mu.Unlock()
+	if urgent {
+		return
+	}
+	t := time.NewTimer(d.opts.Window)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			return
+		case <-d.kick:
+			d.mu.Lock()
+			urgent := d.urgent || d.closed || len(d.queue) >= wire.MaxBatch
+			d.mu.Unlock()
+			if urgent {
+				return
+			}
+		}
+	}
+}
+
+func (d *Deleter) send(batch []*delItem) {
+	ids := make([]string, len(batch))
+	for i, it := range batch {
+		ids[i] = it.id
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d.opts.CallTimeout)
+	err := d.del(ctx, ids)
+	cancel()
+	if err != nil {
+		d.opts.Logger.Error("delete call failed", "ids", len(ids), "err", err)
+	}
+	d.mu.Lock()
+	for _, it := range batch {
+		delete(d.pending, it.id)
+		it.err = err
+	}
+	d.mu.Unlock()
+	for _, it := range batch {
+		close(it.finished)
+		for _, cb := range it.cbs {
+			cb(err)
+		}
+	}
+}
