@@ -1,0 +1,86 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// flight is one block being fetched. The fetching reader owns it; others
+// wait on done. data, err and canceled are written before done is closed
+// and only read after.
+type flight struct {
+	done     chan struct{}
+	data     []byte // the block, if the fetch succeeded
+	err      error
+	canceled bool // the owner's context ended: a waiter may fetch itself
+}
+
+// wait returns the block's data once the flight is over.
+func (fl *flight) wait(ctx context.Context) ([]byte, error) {
+	select {
+	case <-fl.done:
+		return fl.data, fl.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// fetchRun fetches the consecutive blocks first, first+1, ... whose flights
+// the caller owns (run), with one Fetcher call, one block in memory at a
+// time. Each block is handed to deliver (if not nil), to the flight's
+// waiters, and to the disk; on error the flights not yet resolved fail
+// with it and nothing of them is stored.
+func (c *BlockCache) fetchRun(ctx context.Context, kd string, size int64, fetch Fetcher,
+	first int64, run []*flight, deliver func(n int64, data []byte)) (err error) {
+	next := 0 // run[next:] are unresolved
+	defer func() {
+		if err != nil {
+			c.fail(kd, first+int64(next), run[next:], err, ctx.Err() != nil)
+		}
+	}()
+	off := first * c.blockSize
+	end := min((first+int64(len(run)))*c.blockSize, size)
+	c.fetches.Add(1)
+	c.misses.Add(int64(len(run)))
+	body, err := fetch(ctx, off, end-off)
+	if err != nil {
+		return fmt.Errorf("cache: fetch [%d, %d): %w", off, end, err)
+	}
+	defer body.Close()
+	for ; next < len(run); next++ {
+		n := first + int64(next)
+		buf := make([]byte, c.blockLen(n, size))
+		got, err := io.ReadFull(body, buf)
+		c.bytesFetched.Add(int64(got))
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			err = fmt.Errorf("%w: body of [%d, %d) ended at %d",
+				ErrShortFetch, off, end, n*c.blockSize+int64(got))
+		}
+		if err != nil {
+			return fmt.Errorf("cache: fetch block %d: %w", n, err)
+		}
+		fl := run[next]
+		fl.data = buf
+		close(fl.done)
+		if deliver != nil {
+			deliver(n, buf)
+		}
+		c.store(blockID{kd, n}, buf)
+	}
+	return nil
+}
+
+// fail ends the flights of blocks from, from+1, ... with err.
+func (c *BlockCache) fail(kd string, from int64, flights []*flight, err error, canceled bool) {
+	c.mu.Lock()
+	for i := range flights {
+		delete(c.inflight, blockID{kd, from + int64(i)})
+	}
+	c.mu.Unlock()
+	for _, fl := range flights {
+		fl.err, fl.canceled = err, canceled
+		close(fl.done)
+	}
+}

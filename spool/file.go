@@ -1,0 +1,145 @@
+package spool
+
+import (
+	"errors"
+	"fmt"
+	"hash"
+	"os"
+	"sync"
+)
+
+// File is one spool file: an *os.File read and written with pread/pwrite,
+// whose growth is charged to its Spool. It is safe for concurrent use.
+//
+// Locking: mu serialises the calls that change the file (WriteAt, Truncate,
+// Close, Remove) and MD5, and guards the fields below it. ReadAt takes no
+// lock: fd is never reassigned and *os.File is safe for concurrent use, so
+// reads run alongside writes and see whatever pread(2) sees. mu is taken
+// before Spool.mu.
+type File struct {
+	spool *Spool
+	fd    *os.File
+	path  string
+
+	mu      sync.Mutex
+	size    int64 // GUARDED_BY(mu): the file's length, as charged to the spool
+	closed  bool  // GUARDED_BY(mu)
+	removed bool  // GUARDED_BY(mu)
+
+	// INVARIANT: seq != nil implies hashed <= size and seq holds the md5 of
+	// the bytes [0, hashed) of the file. seq == nil means the write order
+	// broke and MD5 must make a full pass.
+	seq      hash.Hash // GUARDED_BY(mu)
+	hashed   int64     // GUARDED_BY(mu)
+	hashRead int64     // GUARDED_BY(mu): bytes MD5 has read back from disk
+}
+
+// Path returns the file's path on disk.
+func (f *File) Path() string { return f.path }
+
+// Size returns the file's length.
+func (f *File) Size() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.size
+}
+
+// WriteAt writes p at off. If the file would grow beyond what the spool
+// allows (maxSize, or minFree on disk) it writes nothing and returns an error
+// wrapping ErrNoSpace. A write at the end of the bytes hashed so far extends
+// the running md5; any other write makes MD5 read the file once.
+func (f *File) WriteAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("spool: write %s: negative offset %d", f.path, off)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return 0, f.errClosed("write")
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	oldSize := f.size
+	reserved := max(off+int64(len(p))-oldSize, 0)
+	if err := f.spool.reserve(reserved); err != nil {
+		return 0, fmt.Errorf("spool: write %d bytes at %d to %s: %w", len(p), off, f.path, err)
+	}
+	n, err := f.fd.WriteAt(p, off)
+	f.size = max(oldSize, off+int64(n))
+	f.spool.release(reserved - (f.size - oldSize))
+	f.noteWrite(p[:n], off)
+	return n, err
+}
+
+// ReadAt reads len(p) bytes at off with io.ReaderAt semantics: fewer bytes
+// come with io.EOF at the end of the file. Reads never touch the md5.
+func (f *File) ReadAt(p []byte, off int64) (int, error) {
+	return f.fd.ReadAt(p, off)
+}
+
+// Truncate sets the file's length. Growing is charged to the spool like a
+// write (and refused the same way); shrinking gives the bytes back.
+// Truncating to 0 restarts the running md5; truncating below the bytes
+// hashed so far makes MD5 read the file once.
+func (f *File) Truncate(size int64) error {
+	if size < 0 {
+		return fmt.Errorf("spool: truncate %s: negative size %d", f.path, size)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return f.errClosed("truncate")
+	}
+	growth := size - f.size
+	if err := f.spool.reserve(growth); err != nil {
+		return fmt.Errorf("spool: truncate %s to %d: %w", f.path, size, err)
+	}
+	if err := f.fd.Truncate(size); err != nil {
+		f.spool.release(growth)
+		return err
+	}
+	f.spool.release(-growth)
+	f.size = size
+	f.noteTruncate(size)
+	return nil
+}
+
+// Sync flushes the file's content to stable storage.
+func (f *File) Sync() error { return f.fd.Sync() }
+
+// Close closes the file descriptor. The file stays on disk and its bytes
+// stay charged to the spool until Remove. Closing twice returns an error
+// wrapping os.ErrClosed.
+func (f *File) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return f.errClosed("close")
+	}
+	f.closed = true
+	return f.fd.Close()
+}
+
+// Remove closes the file if it is open, deletes it and gives its bytes back
+// to the spool. Removing twice is a no-op.
+func (f *File) Remove() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.removed {
+		return nil
+	}
+	var errs []error
+	if !f.closed {
+		f.closed = true
+		errs = append(errs, f.fd.Close())
+	}
+	f.removed = true
+	f.spool.forget(f.path, f.size)
+	errs = append(errs, os.Remove(f.path))
+	return errors.Join(errs...)
+}
+
+func (f *File) errClosed(op string) error {
+	return fmt.Errorf("spool: %s %s: %w", op, f.path, os.ErrClosed)
+}
