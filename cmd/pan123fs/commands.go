@@ -1,0 +1,11 @@
+package main
+
+import "github.com/spf13/cobra"
+
+// subcommands lists every subcommand of pan123fs.
+func subcommands() []*cobra.Command {
+	return []*cobra.Command{
+		newEmulatorCmd(),
+		newMountCmd(),
+	}
+}

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pan123fs/pan123fs/cache"
+	pfs "github.com/pan123fs/pan123fs/fs"
+	"github.com/pan123fs/pan123fs/remote"
+	"github.com/pan123fs/pan123fs/remote/emulator"
+	"github.com/pan123fs/pan123fs/spool"
+)
+
+type mountFlags struct {
+	apiBase, clientID, clientSecret, stateDir string
+	emulator, readOnly, allowOther, debug     bool
+	writeBack                                 string
+	uid, gid                                  int
+	umask                                     string
+	dirTTL, attrTimeout, drainTimeout         time.Duration
+	cacheMax, spoolMax                        int64
+}
+
+func newMountCmd() *cobra.Command {
+	var fl mountFlags
+	cmd := &cobra.Command{
+		Use:   "mount MOUNTPOINT",
+		Short: "Mount the image host at MOUNTPOINT (foreground)",
+		Long: `Mount the 123pan image host at MOUNTPOINT and serve it until unmounted
+(fusermount3 -u MOUNTPOINT, umount) or signalled (SIGINT/SIGTERM unmount and
+exit 0).
+
+With --emulator no credentials are needed: an emulator of the API is started on
+loopback, keeping its files in the state directory, so they survive a remount.
+
+close(2) returns only once the file is on 123pan, and fails if it could not
+be put there. See SEMANTICS.md for what every operation does.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runMount(cmd.Context(), args[0], &fl)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&fl.apiBase, "api-base", "", "API base URL (default $PAN123_API_BASE or "+remote.DefaultBaseURL+")")
+	f.StringVar(&fl.clientID, "client-id", "", "client ID (default $PAN123_CLIENT_ID)")
+	f.StringVar(&fl.clientSecret, "client-secret", "", "client secret (default $PAN123_CLIENT_SECRET; prefer the variable)")
+	f.StringVar(&fl.stateDir, "state-dir", "", "spool, saved token and caches (default $PAN123FS_STATE_DIR or ~/.local/state/pan123fs)")
+	f.BoolVar(&fl.emulator, "emulator", false, "serve an embedded emulator on loopback and mount it")
+	f.StringVar(&fl.writeBack, "write-back", "", "close returns once the data is in the spool; upload after DELAY (not available yet)")
+	f.Lookup("write-back").NoOptDefVal = "5s"
+	f.BoolVar(&fl.readOnly, "read-only", false, "mount read-only")
+	f.BoolVar(&fl.allowOther, "allow-other", false, "let other users access the mount")
+	f.IntVar(&fl.uid, "uid", os.Getuid(), "owner of every file")
+	f.IntVar(&fl.gid, "gid", os.Getgid(), "group of every file")
+	f.StringVar(&fl.umask, "umask", "022", "umask applied to 0644 files and 0755 folders (octal)")
+	f.BoolVar(&fl.debug, "debug", false, "log every FUSE request and debug messages")
+	f.DurationVar(&fl.dirTTL, "dir-cache-ttl", 30*time.Second, "how long a folder listing is trusted")
+	f.DurationVar(&fl.attrTimeout, "attr-timeout", time.Second, "kernel entry and attribute cache time")
+	f.DurationVar(&fl.drainTimeout, "drain-timeout", time.Minute, "how long unmounting waits for queued deletes")
+	f.Int64Var(&fl.cacheMax, "cache-max-size", 1<<30, "bytes of downloaded content kept in the block cache")
+	f.Int64Var(&fl.spoolMax, "spool-max-size", 0, "bytes the spool may hold (0 = limited by free disk space only)")
+	return cmd
+}
+
+func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
+	log := newLogger(fl.debug)
+	if fl.writeBack != "" {
+		return errors.New("--write-back is not available in this version: close(2) always waits for the upload")
+	}
+	umask, err := strconv.ParseUint(fl.umask, 8, 32)
+	if err != nil {
+		return fmt.Errorf("--umask %q: not an octal number", fl.umask)
+	}
+	mnt, err := checkMountpoint(mountpoint)
+	if err != nil {
+		return err
+	}
+	state, err := stateDir(fl.stateDir)
+	if err != nil {
+		return err
+	}
+	cfg := remote.Config{
+		BaseURL:      envOr(fl.apiBase, "PAN123_API_BASE"),
+		ClientID:     envOr(fl.clientID, "PAN123_CLIENT_ID"),
+		ClientSecret: envOr(fl.clientSecret, "PAN123_CLIENT_SECRET"),
+		Logger:       log,
+	}
+	if fl.emulator {
+		state = filepath.Join(state, "emulator")
+		emu, err := startEmbeddedEmulator(filepath.Join(state, "data"), log)
+		if err != nil {
+			return err
+		}
+		defer emu.Close()
+		cfg.BaseURL, cfg.ClientID, cfg.ClientSecret = emu.URL(), "pan123fs-emulator", "emulator"
+		log.Info("embedded emulator serving", "url", emu.URL())
+	}
+	if cfg.ClientID == "" || cfg.ClientSecret == "" {
+		return errors.New("no credentials: set PAN123_CLIENT_ID and PAN123_CLIENT_SECRET (or use --emulator)")
+	}
+	cfg.StateDir = state
+	rc, err := remote.New(cfg)
+	if err != nil {
+		return err
+	}
+	sp, err := spool.Open(filepath.Join(state, "spool"), fl.spoolMax, 256<<20)
+	if err != nil {
+		return err
+	}
+	blocks, err := cache.NewBlockCache(cache.Options{Dir: filepath.Join(state, "cache"), MaxBytes: fl.cacheMax, MinFree: 256 << 20})
+	if err != nil {
+		return err
+	}
+	fsys := pfs.New(rc, sp, blocks, pfs.Options{
+		UID: uint32(fl.uid), GID: uint32(fl.gid), Umask: uint32(umask),
+		DirTTL: fl.dirTTL, EntryTimeout: fl.attrTimeout, AttrTimeout: fl.attrTimeout,
+		ReadOnly: fl.readOnly, Logger: log,
+	})
+	server, err := fsys.Mount(mnt, pfs.MountOptions{AllowOther: fl.allowOther, Debug: fl.debug, DirectMount: os.Geteuid() == 0})
+	if err != nil {
+		return fmt.Errorf("mount %s: %w", mnt, err)
+	}
+	log.Info("mounted", "mountpoint", mnt, "state", state)
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	served := make(chan struct{})
+	go func() { server.Wait(); close(served) }()
+	select {
+	case sig := <-sigs:
+		log.Info("unmounting", "signal", sig.String())
+		unmount(server, mnt, log)
+		<-served
+	case <-served:
+		log.Info("unmounted from outside", "mountpoint", mnt)
+	}
+	drainCtx, cancel := context.WithTimeout(context.Background(), fl.drainTimeout)
+	defer cancel()
+	if err := fsys.Close(drainCtx); err != nil {
+		log.Warn("pending deletes left unsent", "err", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// startEmbeddedEmulator serves an emulator on loopback for --emulator.
+func startEmbeddedEmulator(dataDir string, log *slog.Logger) (*emulator.Server, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, err
+	}
+	emu, err := emulator.New(emulator.Config{DataDir: dataDir, Logger: log.With("component", "emulator")})
+	if err != nil {
+		return nil, err
+	}
+	if err := emu.Start("127.0.0.1:0"); err != nil {
+		return nil, err
+	}
+	return emu, nil
+}

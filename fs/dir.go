@@ -1,0 +1,170 @@
+package fs
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+	"github.com/pan123fs/pan123fs/remote/wire"
+)
+
+// dirNode is a folder of the image host.
+type dirNode struct {
+	fs.Inode
+	fsys *FS
+	id   atomic.Value // string: the folder's ID ("" = root); changes when a rename makes a new folder
+
+	mu       sync.Mutex
+	parent   *dirNode          // GUARDED_BY(mu)
+	name     string            // local name, GUARDED_BY(mu)
+	mtime    time.Time         // GUARDED_BY(mu)
+	children map[string]node   // local name → node; nil until listed; GUARDED_BY(mu)
+	loadedAt time.Time         // when children came from a list call; GUARDED_BY(mu)
+	deleting map[string]string // remote name → ID of an entry whose delete is queued; GUARDED_BY(mu)
+	removed  bool              // rmdir'd or renamed over; GUARDED_BY(mu)
+}
+
+var (
+	_ = (fs.NodeLookuper)((*dirNode)(nil))
+	_ = (fs.NodeReaddirer)((*dirNode)(nil))
+	_ = (fs.NodeGetattrer)((*dirNode)(nil))
+	_ = (fs.NodeSetattrer)((*dirNode)(nil))
+	_ = (fs.NodeMkdirer)((*dirNode)(nil))
+	_ = (fs.NodeRmdirer)((*dirNode)(nil))
+	_ = (fs.NodeUnlinker)((*dirNode)(nil))
+	_ = (fs.NodeCreater)((*dirNode)(nil))
+	_ = (fs.NodeStatfser)((*dirNode)(nil))
+	_ = (fs.NodeLinker)((*dirNode)(nil))
+	_ = (fs.NodeSymlinker)((*dirNode)(nil))
+	_ = (fs.NodeMknoder)((*dirNode)(nil))
+)
+
+func (d *dirNode) remoteID() string {
+	id, _ := d.id.Load().(string)
+	return id
+}
+
+func (d *dirNode) setID(id string) { d.id.Store(id) }
+
+func (d *dirNode) stable() fs.StableAttr {
+	return fs.StableAttr{Mode: syscall.S_IFDIR, Ino: inoOf(d.remoteID())}
+}
+
+func (d *dirNode) entry() wire.Entry {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return wire.Entry{FileID: wire.ID(d.remoteID()), Filename: encodeName(d.name), Type: wire.EntryFolder,
+		UpdateAt: wire.FormatTime(d.mtime)}
+}
+
+func (d *dirNode) refresh(e *wire.Entry) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.mtime = entryTime(e)
+}
+
+func (d *dirNode) relocate(parent *dirNode, name string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.parent, d.name = parent, name
+}
+
+func (d *dirNode) fillAttr(out *fuse.Attr) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.fillAttrLocked(out)
+}
+
+// call with d.mu held
+func (d *dirNode) fillAttrLocked(out *fuse.Attr) {
+	out.Mode = syscall.S_IFDIR | d.fsys.dirMode()
+	out.Nlink = 2
+	if d.removed {
+		out.Nlink = 0
+	}
+	out.Ino = d.stable().Ino
+	out.Size = 4096
+	out.Blocks = 8
+	out.Blksize = 4096
+	out.Owner = fuse.Owner{Uid: d.fsys.opts.UID, Gid: d.fsys.opts.GID}
+	setTimes(out, d.mtime)
+}
+
+// Getattr answers from what the node knows; it never calls the remote.
+func (d *dirNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	d.fillAttr(&out.Attr)
+	out.SetTimeout(d.fsys.opts.AttrTimeout)
+	return 0
+}
+
+// Setattr accepts and ignores mode, owner and time changes (SEMANTICS.md).
+func (d *dirNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	if d.fsys.opts.ReadOnly {
+		return syscall.EROFS
+	}
+	d.fillAttr(&out.Attr)
+	return 0
+}
+
+// Lookup answers from the cached listing, loading it if it is missing or
+// older than the TTL.
+func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	d.mu.Lock()
+	err := d.loadLocked(ctx, false)
+	ch := d.children[name]
+	d.mu.Unlock()
+	if err != nil {
+		return nil, d.fsys.toErrno("lookup", name, err)
+	}
+	if ch == nil {
+		return nil, syscall.ENOENT
+	}
+	return d.attach(ctx, name, ch, out), 0
+}
+
+// Readdir lists the folder in name order, from the cached listing.
+func (d *dirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := d.loadLocked(ctx, false); err != nil {
+		return nil, d.fsys.toErrno("readdir", d.name, err)
+	}
+	names := sortedNames(d.children)
+	list := make([]fuse.DirEntry, 0, len(names))
+	for _, name := range names {
+		st := d.children[name].stable()
+		list = append(list, fuse.DirEntry{Name: name, Mode: st.Mode, Ino: st.Ino})
+	}
+	return fs.NewListDirStream(list), 0
+}
+
+// Statfs returns plausible, large figures: the image host has no quota call.
+func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
+	const bsize = 4096
+	out.Bsize = bsize
+	out.Frsize = bsize
+	out.Blocks = (1 << 50) / bsize
+	out.Bfree = out.Blocks
+	out.Bavail = out.Blocks
+	out.Files = 1 << 32
+	out.Ffree = 1 << 32
+	out.NameLen = 255
+	return 0
+}
+
+// Link, Symlink and Mknod: the image host stores plain files only.
+func (d *dirNode) Link(ctx context.Context, target fs.InodeEmbedder, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	return nil, syscall.ENOTSUP
+}
+
+func (d *dirNode) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	return nil, syscall.ENOTSUP
+}
+
+func (d *dirNode) Mknod(ctx context.Context, name string, mode, dev uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	return nil, syscall.ENOTSUP
+}

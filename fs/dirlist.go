@@ -1,0 +1,124 @@
+package fs
+
+import (
+	"context"
+	"sort"
+	"time"
+)
+
+// loadLocked fills d.children from list calls when they are missing, older
+// than the TTL, or force is set. Nodes of the old listing are kept for the
+// same IDs (the kernel may hold them), and nodes that exist only locally
+// (written, not uploaded yet) survive the refresh. IDs whose delete is
+// queued are left out.
+//
+// call with d.mu held
+func (d *dirNode) loadLocked(ctx context.Context, force bool) error {
+	if d.children != nil && !force && time.Since(d.loadedAt) < d.fsys.opts.DirTTL {
+		return nil
+	}
+	if d.removed {
+		if d.children == nil {
+			d.children = map[string]node{}
+		}
+		return nil
+	}
+	byID := make(map[string]node, len(d.children))
+	for _, ch := range d.children {
+		if id := ch.remoteID(); id != "" {
+			byID[id] = ch
+		}
+	}
+	fresh := make(map[string]node, len(d.children))
+	for e, err := range d.fsys.rc.List(ctx, d.remoteID()) {
+		if err != nil {
+			return err
+		}
+		id := string(e.FileID)
+		if d.fsys.deleter.Pending(id) {
+			continue
+		}
+		local := decodeName(e.Filename)
+		if !localNameOK(local) {
+			d.fsys.log.Warn("hiding an entry whose name cannot be a Linux file name", "folder", d.name, "name", e.Filename, "id", id)
+			continue
+		}
+		if _, dup := fresh[local]; dup {
+			d.fsys.log.Warn("hiding an entry whose name maps onto another's", "folder", d.name, "name", e.Filename, "id", id)
+			continue
+		}
+		if old := byID[id]; old != nil {
+			old.refresh(&e)
+			fresh[local] = old
+			continue
+		}
+		fresh[local] = d.fsys.newNodeFromEntry(d, local, &e)
+	}
+	for name, old := range d.children {
+		if f, ok := old.(*fileNode); ok && f.localOnly() {
+			if _, taken := fresh[name]; !taken {
+				fresh[name] = old
+			}
+		}
+	}
+	for rname, id := range d.deleting {
+		if !d.fsys.deleter.Pending(id) {
+			delete(d.deleting, rname)
+		}
+	}
+	d.children = fresh
+	d.loadedAt = time.Now()
+	return nil
+}
+
+// invalidate makes the next access list the folder again.
+func (d *dirNode) invalidate() {
+	d.mu.Lock()
+	d.loadedAt = time.Time{}
+	d.mu.Unlock()
+}
+
+// clearDeletingLocked makes sure no queued delete of an entry named rname in
+// this folder is still outstanding, so that a new entry of that name does
+// not clash with it on 123pan.
+//
+// call with d.mu held
+func (d *dirNode) clearDeletingLocked(ctx context.Context, rname string) error {
+	id, ok := d.deleting[rname]
+	if !ok {
+		return nil
+	}
+	if err := d.fsys.deleter.Wait(ctx, id); err != nil {
+		return err
+	}
+	delete(d.deleting, rname)
+	return nil
+}
+
+// queueDeleteLocked queues the delete of an entry that was in this folder.
+//
+// call with d.mu held
+func (d *dirNode) queueDeleteLocked(rname, id string) {
+	if id == "" {
+		return
+	}
+	if d.deleting == nil {
+		d.deleting = map[string]string{}
+	}
+	d.deleting[rname] = id
+	d.fsys.deleter.Enqueue(id, func(err error) {
+		if err != nil {
+			d.fsys.log.Error("delete failed; the entry will show again", "name", rname, "id", id, "err", err)
+			d.invalidate()
+		}
+	})
+}
+
+func sortedNames(m map[string]node) []string {
+	names := make([]string, 0, len(m))
+	for name := range m {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}

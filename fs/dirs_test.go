@@ -1,0 +1,133 @@
+package fs
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestMkdirListRmdir(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	require.NoError(t, os.MkdirAll(env.path("a/b/c"), 0o755))
+	require.NoError(t, os.WriteFile(env.path("a/b/c/x.txt"), []byte("x"), 0o644))
+	a := env.remoteEntries(t)["a"]
+	assert.True(t, a.IsDir())
+	assert.Contains(t, env.remoteEntries(t, "a", "b", "c"), "x.txt")
+
+	err := os.Mkdir(env.path("a"), 0o755)
+	assert.True(t, errors.Is(err, syscall.EEXIST), "mkdir of an existing folder: %v", err)
+	err = syscall.Rmdir(env.path("a/b"))
+	assert.Equal(t, syscall.ENOTEMPTY, err, "rmdir of a non-empty folder")
+
+	ents, err := os.ReadDir(env.path("a/b/c"))
+	require.NoError(t, err)
+	require.Len(t, ents, 1)
+	assert.Equal(t, "x.txt", ents[0].Name())
+
+	require.NoError(t, os.RemoveAll(env.path("a")))
+	require.NoError(t, env.fsys.deleter.Flush(t.Context()))
+	assert.Empty(t, env.remoteEntries(t), "rm -r leaves nothing on 123pan")
+}
+
+func TestBadNames(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	require.NoError(t, os.WriteFile(env.path("a:b?.png"), []byte("1"), 0o644))
+	assert.Contains(t, env.remoteEntries(t), "a：b？.png", "forbidden characters map to full-width look-alikes")
+	ents, err := os.ReadDir(env.mnt)
+	require.NoError(t, err)
+	assert.Equal(t, "a:b?.png", ents[0].Name(), "and map back when listed")
+
+	_, err = os.Create(env.path(strings.Repeat("x", 255)))
+	assert.True(t, errors.Is(err, syscall.ENAMETOOLONG), "255 characters: %v", err)
+	_, err = os.Create(env.path("   "))
+	assert.True(t, errors.Is(err, syscall.EINVAL), "all spaces: %v", err)
+	err = os.Mkdir(env.path(strings.Repeat("图", 254)), 0o755)
+	assert.True(t, errors.Is(err, syscall.ENAMETOOLONG), "long CJK name: %v", err)
+	assert.Len(t, env.remoteEntries(t), 1, "nothing made for refused names")
+}
+
+func TestLinksAreRefused(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	require.NoError(t, os.WriteFile(env.path("f"), []byte("1"), 0o644))
+	assert.True(t, errors.Is(os.Link(env.path("f"), env.path("g")), syscall.ENOTSUP))
+	assert.True(t, errors.Is(os.Symlink("f", env.path("s")), syscall.ENOTSUP))
+}
+
+func TestRename(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	require.NoError(t, os.MkdirAll(env.path("src"), 0o755))
+	require.NoError(t, os.MkdirAll(env.path("dst"), 0o755))
+	require.NoError(t, os.WriteFile(env.path("src/keep.jpg"), []byte("keep"), 0o644))
+	require.NoError(t, os.WriteFile(env.path("src/old.jpg"), []byte("renamed"), 0o644))
+	require.NoError(t, os.WriteFile(env.path("dst/victim.jpg"), []byte("victim"), 0o644))
+	keep := env.remoteEntries(t, "src")["keep.jpg"]
+
+	// same name, other folder: a move, ID and link kept
+	require.NoError(t, os.Rename(env.path("src/keep.jpg"), env.path("dst/keep.jpg")))
+	moved := env.remoteEntries(t, "dst")["keep.jpg"]
+	assert.Equal(t, keep.FileID, moved.FileID, "a move keeps the ID")
+	assert.Equal(t, keep.DownloadURL, moved.DownloadURL, "a move keeps the link")
+
+	// new name: the content under the new name, the old entry gone
+	require.NoError(t, os.Rename(env.path("src/old.jpg"), env.path("src/new.jpg")))
+	// over an existing target: the target is replaced
+	require.NoError(t, os.Rename(env.path("src/new.jpg"), env.path("dst/victim.jpg")))
+	require.NoError(t, env.fsys.deleter.Flush(t.Context()))
+
+	assert.Empty(t, env.remoteEntries(t, "src"))
+	dst := env.remoteEntries(t, "dst")
+	assert.Equal(t, []string{"keep.jpg", "victim.jpg"}, sortedKeys(dst))
+	assert.Equal(t, "renamed", string(download(t, dst["victim.jpg"])))
+	got, err := os.ReadFile(env.path("dst/victim.jpg"))
+	require.NoError(t, err)
+	assert.Equal(t, "renamed", string(got))
+}
+
+func TestRenameFolders(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	require.NoError(t, os.MkdirAll(env.path("album/inner"), 0o755))
+	require.NoError(t, os.MkdirAll(env.path("archive"), 0o755))
+	for i := 0; i < 5; i++ {
+		require.NoError(t, os.WriteFile(env.path(filepath.Join("album", string(rune('a'+i))+".png")), []byte{byte(i)}, 0o644))
+	}
+	albumID := env.remoteEntries(t)["album"].FileID
+
+	require.NoError(t, os.Rename(env.path("album"), env.path("archive/album")))
+	assert.Equal(t, albumID, env.remoteEntries(t, "archive")["album"].FileID, "same name: moved")
+
+	require.NoError(t, os.Rename(env.path("archive/album"), env.path("photos")))
+	require.NoError(t, env.fsys.deleter.Flush(t.Context()))
+	top := env.remoteEntries(t)
+	assert.Equal(t, []string{"archive", "photos"}, sortedKeys(top))
+	assert.Empty(t, env.remoteEntries(t, "archive"))
+	assert.Equal(t, []string{"a.png", "b.png", "c.png", "d.png", "e.png", "inner"}, sortedKeys(env.remoteEntries(t, "photos")))
+	got, err := os.ReadFile(env.path("photos/c.png"))
+	require.NoError(t, err)
+	assert.Equal(t, []byte{2}, got)
+}
+
+func TestWriteTempThenRenameCostsOneUpload(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	data := randomBytes(t, 2*testSlice)
+	require.NoError(t, os.WriteFile(env.path(".photo.jpg.tmp"), data, 0o644))
+	require.NoError(t, os.Rename(env.path(".photo.jpg.tmp"), env.path("photo.jpg")))
+	require.NoError(t, env.fsys.deleter.Flush(t.Context()))
+	assert.Equal(t, []string{"photo.jpg"}, sortedKeys(env.remoteEntries(t)))
+	assert.Equal(t, int64(2), env.calls("PUT /__upload"), "the bytes went up once (two slices)")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

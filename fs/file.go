@@ -1,0 +1,211 @@
+package fs
+
+import (
+	"context"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+	"github.com/pan123fs/pan123fs/remote/wire"
+	"github.com/pan123fs/pan123fs/spool"
+)
+
+// File states, as user.pan123.state shows them.
+const (
+	statePending   = "pending"
+	stateUploading = "uploading"
+	stateSynced    = "synced"
+	stateFailed    = "failed"
+)
+
+// fileNode is a file of the image host, or one being written.
+//
+// Its content is the remote entry (id, entry) unless data holds a spool
+// file; when dirty is set the spool is newer than the remote and is what
+// readers see. uploadMu serialises uploads and renames of the file; it is
+// taken before mu.
+type fileNode struct {
+	fs.Inode
+	fsys *FS
+	ino  uint64
+
+	uploadMu sync.Mutex
+
+	mu       sync.Mutex
+	parent   *dirNode    // GUARDED_BY(mu)
+	name     string      // local name; GUARDED_BY(mu)
+	id       string      // remote file ID, "" before the first upload; GUARDED_BY(mu)
+	entry    wire.Entry  // remote metadata of id; GUARDED_BY(mu)
+	data     *spool.File // local copy of the content, or nil; GUARDED_BY(mu)
+	dirty    bool        // data is newer than the remote; GUARDED_BY(mu)
+	gen      uint64      // bumped by every change of data; GUARDED_BY(mu)
+	mtime    time.Time   // GUARDED_BY(mu)
+	handles  int         // open file handles; GUARDED_BY(mu)
+	unlinked bool        // GUARDED_BY(mu)
+	state    string      // "" = synced; GUARDED_BY(mu)
+	lastErr  error       // why the last upload failed; GUARDED_BY(mu)
+}
+
+var (
+	_ = (fs.NodeGetattrer)((*fileNode)(nil))
+	_ = (fs.NodeSetattrer)((*fileNode)(nil))
+	_ = (fs.NodeOpener)((*fileNode)(nil))
+)
+
+func (n *fileNode) stable() fs.StableAttr { return fs.StableAttr{Mode: syscall.S_IFREG, Ino: n.ino} }
+
+func (n *fileNode) remoteID() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.id
+}
+
+func (n *fileNode) refresh(e *wire.Entry) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.dirty || string(e.FileID) != n.id {
+		return
+	}
+	n.entry = *e
+	n.mtime = entryTime(e)
+}
+
+func (n *fileNode) relocate(parent *dirNode, name string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.parent, n.name = parent, name
+}
+
+// localOnly tells whether the node holds data 123pan does not have yet, so
+// that a listing refresh must keep it.
+func (n *fileNode) localOnly() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.id == "" || n.dirty
+}
+
+// markUnlinked detaches the file: it is never uploaded again. It returns
+// the remote ID to delete.
+func (n *fileNode) markUnlinked() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.unlinked = true
+	n.dirty = false
+	n.dropDataLocked()
+	return n.id
+}
+
+// call with n.mu held
+func (n *fileNode) dropDataLocked() {
+	if n.data != nil && n.handles == 0 {
+		if err := n.data.Remove(); err != nil {
+			n.fsys.log.Warn("removing spool file", "name", n.name, "err", err)
+		}
+		n.data = nil
+	}
+}
+
+func (n *fileNode) sizeLocked() int64 {
+	if n.data != nil {
+		return n.data.Size()
+	}
+	return n.entry.Size
+}
+
+func (n *fileNode) fillAttr(out *fuse.Attr) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.fillAttrLocked(out)
+}
+
+// call with n.mu held
+func (n *fileNode) fillAttrLocked(out *fuse.Attr) {
+	out.Mode = syscall.S_IFREG | n.fsys.fileMode()
+	out.Nlink = 1
+	if n.unlinked {
+		out.Nlink = 0
+	}
+	out.Ino = n.ino
+	out.Size = uint64(n.sizeLocked())
+	out.Blksize = 4096
+	out.Blocks = (out.Size + 511) / 512
+	out.Owner = fuse.Owner{Uid: n.fsys.opts.UID, Gid: n.fsys.opts.GID}
+	setTimes(out, n.mtime)
+}
+
+// Getattr answers from what the node knows; it never calls the remote.
+func (n *fileNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	n.fillAttr(&out.Attr)
+	out.SetTimeout(n.fsys.opts.AttrTimeout)
+	return 0
+}
+
+// Setattr truncates through the spool (uploading at once when no handle is
+// open) and ignores mode, owner and time changes (SEMANTICS.md).
+func (n *fileNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	if size, ok := in.GetSize(); ok {
+		if n.fsys.opts.ReadOnly {
+			return syscall.EROFS
+		}
+		if err := n.truncate(ctx, int64(size)); err != nil {
+			return n.fsys.toErrno("truncate", n.name, err)
+		}
+		n.mu.Lock()
+		idle := n.handles == 0
+		n.mu.Unlock()
+		if idle {
+			if err := n.sync(ctx); err != nil {
+				return n.fsys.toErrno("truncate", n.name, err)
+			}
+		}
+	}
+	n.fillAttr(&out.Attr)
+	return 0
+}
+
+func (n *fileNode) truncate(ctx context.Context, size int64) error {
+	if err := n.ensureData(ctx, size == 0); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.data.Size() == size && !n.dirty && size != 0 {
+		return nil
+	}
+	if err := n.data.Truncate(size); err != nil {
+		return err
+	}
+	n.dirty = true
+	n.gen++
+	n.mtime = time.Now()
+	n.state = statePending
+	return nil
+}
+
+// Open refuses images rejected by moderation (EACCES), and for writing
+// brings the content into the spool first (unless O_TRUNC empties it).
+func (n *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
+	n.mu.Lock()
+	rejected, status := n.entry.Rejected() && !n.dirty, n.entry.Status
+	n.mu.Unlock()
+	if rejected {
+		n.fsys.log.Warn("refusing to open an image rejected by moderation", "name", n.name, "status", status)
+		return nil, 0, syscall.EACCES
+	}
+	write := flags&(syscall.O_WRONLY|syscall.O_RDWR) != 0
+	if write {
+		if n.fsys.opts.ReadOnly {
+			return nil, 0, syscall.EROFS
+		}
+		if flags&syscall.O_TRUNC != 0 {
+			if err := n.truncate(ctx, 0); err != nil {
+				return nil, 0, n.fsys.toErrno("open", n.name, err)
+			}
+		} else if err := n.ensureData(ctx, false); err != nil {
+			return nil, 0, n.fsys.toErrno("open", n.name, err)
+		}
+	}
+	return n.newHandle(write), 0, 0
+}

@@ -1,0 +1,162 @@
+package fs
+
+import (
+	"bytes"
+	"crypto/rand"
+	"errors"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func randomBytes(t *testing.T, n int) []byte {
+	b := make([]byte, n)
+	_, err := rand.Read(b)
+	require.NoError(t, err)
+	return b
+}
+
+func TestWriteThenReadBackEverySize(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	sizes := map[string]int{"empty.bin": 0, "one.bin": 1, "slice.bin": testSlice, "several.bin": 3*testSlice + 123}
+	want := map[string][]byte{}
+	for name, size := range sizes {
+		want[name] = randomBytes(t, size)
+		require.NoError(t, os.WriteFile(env.path(name), want[name], 0o644), "write %s", name)
+	}
+	remote := env.remoteEntries(t)
+	require.Len(t, remote, len(sizes))
+	for name, data := range want {
+		e, ok := remote[name]
+		require.True(t, ok, "%s missing on 123pan", name)
+		assert.Equal(t, int64(len(data)), e.Size, "remote size of %s", name)
+		assert.Equal(t, md5hex(data), e.Etag, "remote md5 of %s", name)
+		assert.Equal(t, data, download(t, e), "remote bytes of %s", name)
+
+		got, err := os.ReadFile(env.path(name))
+		require.NoError(t, err)
+		assert.Equal(t, md5hex(data), md5hex(got), "bytes read back through the mount of %s", name)
+		st, err := os.Stat(env.path(name))
+		require.NoError(t, err)
+		assert.Equal(t, int64(len(data)), st.Size(), "stat size of %s", name)
+	}
+}
+
+func TestSizeVisibleWhileWriting(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	f, err := os.Create(env.path("growing.txt"))
+	require.NoError(t, err)
+	_, err = f.Write([]byte("hello"))
+	require.NoError(t, err)
+	st, err := os.Stat(env.path("growing.txt"))
+	require.NoError(t, err)
+	assert.Equal(t, int64(5), st.Size())
+	other, err := os.ReadFile(env.path("growing.txt"))
+	require.NoError(t, err)
+	assert.Equal(t, "hello", string(other), "another reader sees the spool")
+	assert.Empty(t, env.remoteEntries(t), "nothing is uploaded before close")
+	require.NoError(t, f.Close())
+	assert.Contains(t, env.remoteEntries(t), "growing.txt")
+}
+
+func TestAppendAndOverwrite(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	p := env.path("log.txt")
+	require.NoError(t, os.WriteFile(p, []byte("first\n"), 0o644))
+	firstID := env.remoteEntries(t)["log.txt"].FileID
+
+	f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.Write([]byte("second\n"))
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+
+	remote := env.remoteEntries(t)
+	require.Len(t, remote, 1, "one entry after the append, no temporary left: %v", remote)
+	e := remote["log.txt"]
+	assert.NotEqual(t, firstID, e.FileID, "new content is a new file on 123pan")
+	assert.Equal(t, "first\nsecond\n", string(download(t, e)))
+
+	require.NoError(t, os.WriteFile(p, []byte("third"), 0o644))
+	remote = env.remoteEntries(t)
+	require.Len(t, remote, 1)
+	assert.Equal(t, "third", string(download(t, remote["log.txt"])))
+}
+
+func TestUnchangedFileIsNotUploadedAgain(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	require.NoError(t, os.WriteFile(env.path("a.txt"), []byte("abc"), 0o644))
+	creates := env.calls("POST /upload/v1/oss/file/create")
+	f, err := os.OpenFile(env.path("a.txt"), os.O_RDWR, 0)
+	require.NoError(t, err)
+	buf := make([]byte, 3)
+	_, err = f.Read(buf)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	assert.Equal(t, creates, env.calls("POST /upload/v1/oss/file/create"), "no create call for an unchanged file")
+}
+
+func TestUnlinkedWhileOpenIsNeverUploaded(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	f, err := os.Create(env.path("gone.txt"))
+	require.NoError(t, err)
+	_, err = f.Write([]byte("data"))
+	require.NoError(t, err)
+	require.NoError(t, os.Remove(env.path("gone.txt")))
+	require.NoError(t, f.Close())
+	assert.Empty(t, env.remoteEntries(t))
+	assert.Zero(t, env.calls("POST /upload/v1/oss/file/create"))
+}
+
+func TestCloseReportsUploadFailure(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	_, err := os.ReadDir(env.mnt) // token and listing first: the upload is what must fail
+	require.NoError(t, err)
+	env.setFaults(t, "5xx=1")
+	f, err := os.Create(env.path("doomed.txt"))
+	require.NoError(t, err)
+	_, err = f.Write([]byte("data"))
+	require.NoError(t, err)
+	err = f.Close()
+	require.Error(t, err, "close must fail when the upload fails")
+	assert.True(t, errors.Is(err, syscall.EIO), "close error %v, want EIO", err)
+	env.setFaults(t, "")
+	assert.Empty(t, env.remoteEntries(t))
+
+	got, err := os.ReadFile(env.path("doomed.txt"))
+	require.NoError(t, err, "the data stays readable from the spool")
+	assert.Equal(t, "data", string(got))
+	f, err = os.OpenFile(env.path("doomed.txt"), os.O_WRONLY, 0)
+	require.NoError(t, err)
+	require.NoError(t, f.Sync(), "fsync uploads the pending file")
+	require.NoError(t, f.Close())
+	assert.Equal(t, "data", string(download(t, env.remoteEntries(t)["doomed.txt"])))
+}
+
+func TestRejectedImageCannotBeOpened(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	require.NoError(t, os.WriteFile(env.path("bad.png"), []byte("png"), 0o644))
+	env.setStatus(t, string(env.remoteEntries(t)["bad.png"].FileID), 150)
+	env.fsys.root.invalidate()
+	time.Sleep(1100 * time.Millisecond) // past the kernel's entry timeout, so that open looks the file up again
+	_, err := os.ReadFile(env.path("bad.png"))
+	assert.True(t, errors.Is(err, syscall.EACCES), "open of a rejected image: %v, want EACCES", err)
+	_, err = os.Stat(env.path("bad.png"))
+	assert.NoError(t, err, "a rejected image is still listed")
+}
+
+func TestReadsComeThroughTheCache(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	data := randomBytes(t, 2*testSlice)
+	require.NoError(t, os.WriteFile(env.path("pic.jpg"), data, 0o644))
+	for i := 0; i < 3; i++ {
+		got, err := os.ReadFile(env.path("pic.jpg"))
+		require.NoError(t, err)
+		require.True(t, bytes.Equal(data, got))
+	}
+	assert.Equal(t, int64(1), env.calls("GET /__download"), "three reads, one download")
+}

@@ -1,0 +1,98 @@
+// Package fs is the FUSE adapter of pan123fs: go-fuse nodes over the 123pan
+// client (package remote), the spool (package spool) and the block cache
+// (package cache). It maps names, keeps folder listings, turns close(2) into
+// uploads and rename(2) into move/create calls, and turns errors into errnos
+// in one place (errno.go).
+//
+// LOCK ORDERING: a dirNode's mu before a fileNode's mu; a parent dirNode's
+// mu before a child dirNode's mu; never two sibling nodes' locks at once
+// except in Rename, which takes the two parents in address order. No remote
+// call is made while holding a fileNode's mu; a dirNode's mu may be held
+// across a list call (it serialises loads of one folder).
+package fs
+
+import (
+	"hash/fnv"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/pan123fs/pan123fs/cache"
+	"github.com/pan123fs/pan123fs/remote"
+	"github.com/pan123fs/pan123fs/spool"
+)
+
+// Options configure a mounted filesystem.
+type Options struct {
+	UID, GID uint32 // owner of every file and folder
+	Umask    uint32 // applied to 0644 files and 0755 folders
+
+	DirTTL       time.Duration // how long a folder listing is trusted (default 30 s)
+	EntryTimeout time.Duration // kernel dentry cache (default 1 s)
+	AttrTimeout  time.Duration // kernel attribute cache (default 1 s)
+	DeleteWindow time.Duration // how long unlinks are coalesced before a delete call (default 200 ms)
+
+	ReadOnly bool
+	Logger   *slog.Logger
+}
+
+func (o *Options) setDefaults() {
+	if o.DirTTL == 0 {
+		o.DirTTL = 30 * time.Second
+	}
+	if o.EntryTimeout == 0 {
+		o.EntryTimeout = time.Second
+	}
+	if o.AttrTimeout == 0 {
+		o.AttrTimeout = time.Second
+	}
+	if o.DeleteWindow == 0 {
+		o.DeleteWindow = 200 * time.Millisecond
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// FS is one mounted image host.
+type FS struct {
+	rc      *remote.Client
+	spool   *spool.Spool
+	blocks  *cache.BlockCache
+	deleter *remote.Deleter
+	opts    Options
+	log     *slog.Logger
+	root    *dirNode
+
+	localIno atomic.Uint64 // inode numbers for nodes not on 123pan yet
+}
+
+// New builds the filesystem; Mount serves it.
+func New(rc *remote.Client, sp *spool.Spool, blocks *cache.BlockCache, opts Options) *FS {
+	opts.setDefaults()
+	f := &FS{rc: rc, spool: sp, blocks: blocks, opts: opts, log: opts.Logger}
+	f.localIno.Store(1 << 62)
+	f.deleter = remote.NewDeleter(rc, remote.DeleterOptions{Window: opts.DeleteWindow, Logger: opts.Logger})
+	f.root = &dirNode{fsys: f, mtime: time.Now()}
+	f.root.setID("")
+	return f
+}
+
+// Root is the root folder's node.
+func (f *FS) Root() *dirNode { return f.root }
+
+// inoOf derives a stable inode number from a 123pan file ID.
+func inoOf(id string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	ino := h.Sum64() &^ (3 << 62) // below the local and go-fuse ranges
+	if ino < 2 {
+		ino += 2
+	}
+	return ino
+}
+
+func (f *FS) newLocalIno() uint64 { return f.localIno.Add(1) }
+
+func (f *FS) fileMode() uint32 { return 0o644 &^ f.opts.Umask }
+func (f *FS) dirMode() uint32  { return 0o755 &^ f.opts.Umask }

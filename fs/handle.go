@@ -1,0 +1,124 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"io"
+	"syscall"
+	"time"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+	"github.com/pan123fs/pan123fs/cache"
+)
+
+// handle is one open file description. Writers write into the node's spool
+// file; Flush (every close(2), dup'd descriptors included) uploads it.
+type handle struct {
+	n     *fileNode
+	write bool
+}
+
+var (
+	_ = (fs.FileReader)((*handle)(nil))
+	_ = (fs.FileWriter)((*handle)(nil))
+	_ = (fs.FileFlusher)((*handle)(nil))
+	_ = (fs.FileFsyncer)((*handle)(nil))
+	_ = (fs.FileReleaser)((*handle)(nil))
+)
+
+func (n *fileNode) newHandle(write bool) *handle {
+	n.mu.Lock()
+	n.handles++
+	n.mu.Unlock()
+	return &handle{n: n, write: write}
+}
+
+// Read serves the spool when the file has local content, else the remote
+// content through the block cache.
+func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	n := h.n
+	n.mu.Lock()
+	if n.data != nil {
+		cnt, err := n.data.ReadAt(dest, off)
+		n.mu.Unlock()
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, n.fsys.toErrno("read", n.name, err)
+		}
+		return fuse.ReadResultData(dest[:cnt]), 0
+	}
+	id, etag, url, size := n.id, n.entry.Etag, n.entry.DownloadURL, n.entry.Size
+	n.mu.Unlock()
+	if off >= size {
+		return fuse.ReadResultData(nil), 0
+	}
+	if url == "" {
+		return nil, n.fsys.toErrno("read", n.name, errors.New("no download link known for this file yet"))
+	}
+	fetch := func(ctx context.Context, off, length int64) (io.ReadCloser, error) {
+		return n.fsys.rc.NewReader(url, size).OpenRange(ctx, off, length)
+	}
+	cnt, err := n.fsys.blocks.ReadAt(ctx, cache.Key{FileID: id, Etag: etag}, size, fetch, dest, off)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, n.fsys.toErrno("read", n.name, err)
+	}
+	return fuse.ReadResultData(dest[:cnt]), 0
+}
+
+// Write writes into the spool file; the size is visible at once.
+func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
+	n := h.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.data == nil {
+		return 0, syscall.EBADF
+	}
+	cnt, err := n.data.WriteAt(data, off)
+	if cnt > 0 || len(data) == 0 {
+		n.gen++
+		n.mtime = time.Now()
+		if !n.unlinked {
+			n.dirty = true
+			n.state = statePending
+		}
+	}
+	if err != nil {
+		return uint32(cnt), n.fsys.toErrno("write", n.name, err)
+	}
+	return uint32(cnt), 0
+}
+
+// Flush is close(2): a writer's changes are uploaded before it returns.
+func (h *handle) Flush(ctx context.Context) syscall.Errno {
+	if !h.write {
+		return 0
+	}
+	if err := h.n.sync(ctx); err != nil {
+		return h.n.fsys.toErrno("close", h.n.name, err)
+	}
+	return 0
+}
+
+// Fsync uploads now and reports the upload's error.
+func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
+	if !h.write {
+		return 0
+	}
+	if err := h.n.sync(ctx); err != nil {
+		return h.n.fsys.toErrno("fsync", h.n.name, err)
+	}
+	return 0
+}
+
+// Release drops the spool copy once the last handle is gone and 123pan holds
+// the content; a file whose upload failed keeps its spool file.
+func (h *handle) Release(ctx context.Context) syscall.Errno {
+	n := h.n
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.handles--
+	if !n.dirty {
+		n.dropDataLocked()
+	}
+	return 0
+}

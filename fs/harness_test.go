@@ -1,0 +1,149 @@
+package fs
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/pan123fs/pan123fs/cache"
+	"github.com/pan123fs/pan123fs/remote"
+	"github.com/pan123fs/pan123fs/remote/emulator"
+	"github.com/pan123fs/pan123fs/remote/wire"
+	"github.com/pan123fs/pan123fs/spool"
+)
+
+const testSlice = 64 << 10
+
+// testEnv is a filesystem mounted in-process over an emulator, with a
+// separate client to look at what 123pan holds.
+type testEnv struct {
+	mnt   string
+	emu   *emulator.Server
+	check *remote.Client
+	fsys  *FS
+}
+
+func newTestEnv(t *testing.T, opts Options) *testEnv {
+	t.Helper()
+	emu, err := emulator.New(emulator.Config{SliceSize: testSlice, AsyncDelay: 20 * time.Millisecond})
+	require.NoError(t, err)
+	require.NoError(t, emu.Start("127.0.0.1:0"))
+	t.Cleanup(func() { emu.Close() })
+
+	newClient := func() *remote.Client {
+		rc, err := remote.New(remote.Config{BaseURL: emu.URL(), ClientID: "test", ClientSecret: "secret",
+			StateDir: t.TempDir(), AsyncPollInterval: 20 * time.Millisecond, Logger: quietLogger(),
+			Retry: remote.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Millisecond}})
+		require.NoError(t, err)
+		return rc
+	}
+	rc := newClient()
+	sp, err := spool.Open(t.TempDir(), 0, 0)
+	require.NoError(t, err)
+	bc, err := cache.NewBlockCache(cache.Options{Dir: t.TempDir(), MaxBytes: 64 << 20})
+	require.NoError(t, err)
+	if opts.Logger == nil {
+		opts.Logger = quietLogger()
+	}
+	if opts.DeleteWindow == 0 {
+		opts.DeleteWindow = 50 * time.Millisecond
+	}
+	fsys := New(rc, sp, bc, opts)
+	mnt := t.TempDir()
+	server, err := fsys.Mount(mnt, MountOptions{DirectMount: true})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		if err := server.Unmount(); err != nil {
+			t.Errorf("unmount: %v", err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		fsys.Close(ctx)
+	})
+	return &testEnv{mnt: mnt, emu: emu, check: newClient(), fsys: fsys}
+}
+
+func quietLogger() *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (e *testEnv) path(p string) string { return filepath.Join(e.mnt, p) }
+
+// remoteEntries lists a remote folder (by path of folder names from the
+// root) through the checking client: name → entry.
+func (e *testEnv) remoteEntries(t *testing.T, dirs ...string) map[string]wire.Entry {
+	t.Helper()
+	ctx := context.Background()
+	id := ""
+	for _, d := range dirs {
+		found := false
+		for en, err := range e.check.List(ctx, id) {
+			require.NoError(t, err)
+			if en.Filename == d && en.IsDir() {
+				id, found = string(en.FileID), true
+			}
+		}
+		require.True(t, found, "remote folder %q not found", d)
+	}
+	out := map[string]wire.Entry{}
+	for en, err := range e.check.List(ctx, id) {
+		require.NoError(t, err)
+		_, dup := out[en.Filename]
+		require.False(t, dup, "two remote entries named %q", en.Filename)
+		out[en.Filename] = en
+	}
+	return out
+}
+
+// download fetches a remote file's bytes over its public link.
+func download(t *testing.T, e wire.Entry) []byte {
+	t.Helper()
+	resp, err := http.Get(e.DownloadURL)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return b
+}
+
+func md5hex(b []byte) string {
+	s := md5.Sum(b)
+	return hex.EncodeToString(s[:])
+}
+
+// deleteCalls reads the emulator's count of delete calls.
+func (e *testEnv) calls(key string) int64 {
+	return e.emu.Stats().Calls[key]
+}
+
+func (e *testEnv) setFaults(t *testing.T, list string) {
+	t.Helper()
+	f, err := emulator.ParseFaults(list)
+	require.NoError(t, err)
+	e.emu.SetFaults(f)
+}
+
+// setStatus sets an entry's moderation status through the emulator's admin API.
+func (e *testEnv) setStatus(t *testing.T, id string, status int) {
+	t.Helper()
+	body := strings.NewReader(fmt.Sprintf(`{"fileId":%q,"status":%d}`, id, status))
+	resp, err := http.Post(e.emu.URL()+"/__emulator/status", "application/json", body)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+}

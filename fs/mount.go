@@ -1,0 +1,48 @@
+package fs
+
+import (
+	"context"
+	"time"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+)
+
+// MountOptions are the kernel-side options of a mount.
+type MountOptions struct {
+	AllowOther bool
+	Debug      bool
+	// DirectMount mounts with mount(2) (as root) instead of fusermount3.
+	DirectMount bool
+}
+
+// Mount serves f at mountpoint and returns once the kernel has it.
+func (f *FS) Mount(mountpoint string, mo MountOptions) (*fuse.Server, error) {
+	neg := time.Second
+	opts := &fs.Options{
+		EntryTimeout:    &f.opts.EntryTimeout,
+		AttrTimeout:     &f.opts.AttrTimeout,
+		NegativeTimeout: &neg,
+		UID:             f.opts.UID,
+		GID:             f.opts.GID,
+		MountOptions: fuse.MountOptions{
+			FsName:            "pan123fs",
+			Name:              "pan123fs",
+			AllowOther:        mo.AllowOther,
+			Debug:             mo.Debug,
+			DirectMount:       mo.DirectMount,
+			DirectMountStrict: false,
+			MaxWrite:          1 << 20,
+			MaxReadAhead:      1 << 20,
+		},
+	}
+	if f.opts.ReadOnly {
+		opts.MountOptions.Options = append(opts.MountOptions.Options, "ro")
+	}
+	return fs.Mount(mountpoint, f.root, opts)
+}
+
+// Close finishes queued deletes (within ctx) and stops the background work.
+func (f *FS) Close(ctx context.Context) error {
+	return f.deleter.Close(ctx)
+}

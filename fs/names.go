@@ -1,0 +1,114 @@
+package fs
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/pan123fs/pan123fs/remote/wire"
+)
+
+// Name mapping between the Linux side and 123pan.
+//
+// 123pan refuses the characters " \ / : * ? | > < in names. pan123fs maps
+// each of them (except '/', which Linux never passes in a name) to its
+// full-width look-alike (＂ ＼ ：＊ ？ ｜ ＞ ＜) on the way out, and back on the
+// way in. A local name that really contains one of the look-alikes (common
+// in Chinese names, e.g. "图：1.png") is escaped with the quote mark ‛
+// (U+201B) so that the mapping stays reversible; a literal ‛ followed by a
+// look-alike or another ‛ is escaped the same way.
+
+const escapeRune = '‛'
+
+var toWide = map[rune]rune{
+	'"': '＂', '\\': '＼', ':': '：', '*': '＊', '?': '？', '|': '｜', '>': '＞', '<': '＜',
+}
+
+var fromWide = func() map[rune]rune {
+	m := make(map[rune]rune, len(toWide))
+	for a, w := range toWide {
+		m[w] = a
+	}
+	return m
+}()
+
+func escapable(r rune) bool {
+	_, wide := fromWide[r]
+	return wide || r == escapeRune
+}
+
+// encodeName maps a local (Linux) name to the name stored on 123pan.
+func encodeName(local string) string {
+	if !strings.ContainsFunc(local, func(r rune) bool { _, a := toWide[r]; return a || escapable(r) }) {
+		return local
+	}
+	var b strings.Builder
+	runes := []rune(local)
+	for i, r := range runes {
+		if w, ok := toWide[r]; ok {
+			b.WriteRune(w)
+			continue
+		}
+		if _, wide := fromWide[r]; wide {
+			b.WriteRune(escapeRune)
+		} else if r == escapeRune && i+1 < len(runes) && escapable(runes[i+1]) {
+			b.WriteRune(escapeRune)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// decodeName maps a 123pan name to the local name; it is the inverse of
+// encodeName.
+func decodeName(remote string) string {
+	if !strings.ContainsFunc(remote, escapable) {
+		return remote
+	}
+	var b strings.Builder
+	runes := []rune(remote)
+	for i := 0; i < len(runes); i++ {
+		r := runes[i]
+		if r == escapeRune && i+1 < len(runes) && escapable(runes[i+1]) {
+			b.WriteRune(runes[i+1])
+			i++
+			continue
+		}
+		if a, ok := fromWide[r]; ok {
+			b.WriteRune(a)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// localNameOK tells whether a remote name, once decoded, can be a Linux
+// directory entry that stays inside the mount.
+func localNameOK(local string) bool {
+	return local != "" && local != "." && local != ".." && len(local) <= 255 &&
+		!strings.ContainsAny(local, "/\x00") && utf8.ValidString(local)
+}
+
+// remoteName encodes a local name for 123pan and validates the result.
+func remoteName(local string) (string, error) {
+	if len(local) > 255 {
+		return "", &nameError{local: local, err: fmt.Errorf("%d bytes: %w", len(local), wire.ErrNameTooLong)}
+	}
+	name := encodeName(local)
+	if err := wire.ValidateName(name); err != nil {
+		return "", &nameError{local: local, err: err}
+	}
+	return name, nil
+}
+
+// nameError is a name 123pan would refuse; errno.go maps it.
+type nameError struct {
+	local string
+	err   error
+}
+
+func (e *nameError) Error() string { return "invalid name " + quote(e.local) + ": " + e.err.Error() }
+func (e *nameError) Unwrap() error { return e.err }
+
+func quote(s string) string { return "\"" + s + "\"" }

@@ -1,0 +1,259 @@
+package fs
+
+import (
+	"context"
+	"syscall"
+	"time"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/pan123fs/pan123fs/remote"
+	"github.com/pan123fs/pan123fs/remote/wire"
+)
+
+var _ = (fs.NodeRenamer)((*dirNode)(nil))
+
+// renameNoReplace and renameExchange are renameat2's flags.
+const (
+	renameNoReplace = 1
+	renameExchange  = 2
+)
+
+// Rename maps rename(2) onto the calls 123pan has (it has no rename):
+//   - a synced file to another folder under the same name: move (ID and link kept);
+//   - a synced file under a new name: create with the same md5 and size (instant),
+//     then delete the old entry;
+//   - a file not uploaded yet: renamed locally, uploaded once under its final name;
+//   - a folder to another folder under the same name: move;
+//   - a folder under a new name: mkdir, move the children, delete the old folder.
+//
+// An existing target is deleted first (a folder only if empty).
+//
+// The kernel holds the locks of both folders while it asks, so only one
+// folder lock is taken here at a time.
+func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
+	if d.fsys.opts.ReadOnly {
+		return syscall.EROFS
+	}
+	if flags&renameExchange != 0 {
+		return syscall.EINVAL
+	}
+	nd, ok := newParent.(*dirNode)
+	if !ok {
+		return syscall.EXDEV
+	}
+	rname, err := remoteName(newName)
+	if err != nil {
+		return d.fsys.toErrno("rename", newName, err)
+	}
+	d.mu.Lock()
+	err = d.loadLocked(ctx, false)
+	src := d.children[name]
+	d.mu.Unlock()
+	if err != nil {
+		return d.fsys.toErrno("rename", name, err)
+	}
+	switch s := src.(type) {
+	case nil:
+		return syscall.ENOENT
+	case *fileNode:
+		err = d.renameFile(ctx, s, name, nd, newName, rname, flags)
+	case *dirNode:
+		err = d.renameDir(ctx, s, name, nd, newName, rname, flags)
+	}
+	if err != nil {
+		return d.fsys.toErrno("rename", name, err)
+	}
+	return 0
+}
+
+// target looks up what newName holds in nd and checks it may be replaced by
+// a file (isDir false) or a folder.
+func (nd *dirNode) target(ctx context.Context, newName string, src node, isDir bool, flags uint32) (node, error) {
+	nd.mu.Lock()
+	defer nd.mu.Unlock()
+	if err := nd.loadLocked(ctx, false); err != nil {
+		return nil, err
+	}
+	dst := nd.children[newName]
+	if dst == nil || dst == src {
+		return dst, nil
+	}
+	if flags&renameNoReplace != 0 {
+		return nil, syscall.EEXIST
+	}
+	dd, dstIsDir := dst.(*dirNode)
+	switch {
+	case dstIsDir && !isDir:
+		return nil, syscall.EISDIR
+	case !dstIsDir && isDir:
+		return nil, syscall.ENOTDIR
+	case dstIsDir:
+		dd.mu.Lock()
+		defer dd.mu.Unlock()
+		if err := dd.loadLocked(ctx, false); err != nil {
+			return nil, err
+		}
+		if len(dd.children) > 0 {
+			return nil, syscall.ENOTEMPTY
+		}
+	}
+	return dst, nil
+}
+
+// removeTarget deletes the entry a rename replaces, before the new one
+// takes its name (123pan refuses two entries of one name).
+func (f *FS) removeTarget(ctx context.Context, dst node) error {
+	var id string
+	switch t := dst.(type) {
+	case *fileNode:
+		id = t.markUnlinked()
+	case *dirNode:
+		t.mu.Lock()
+		t.removed = true
+		t.mu.Unlock()
+		id = t.remoteID()
+	}
+	if id == "" {
+		return nil
+	}
+	return f.rc.Delete(ctx, []string{id})
+}
+
+func (d *dirNode) renameFile(ctx context.Context, s *fileNode, name string, nd *dirNode, newName, rname string, flags uint32) error {
+	s.uploadMu.Lock()
+	defer s.uploadMu.Unlock()
+	dst, err := nd.target(ctx, newName, s, false, flags)
+	if err != nil || dst == s {
+		return err
+	}
+	if dst != nil {
+		if err := d.fsys.removeTarget(ctx, dst); err != nil {
+			return err
+		}
+	}
+	nd.mu.Lock()
+	err = nd.clearDeletingLocked(ctx, rname)
+	nd.mu.Unlock()
+	if err != nil {
+		return err
+	}
+
+	s.mu.Lock()
+	synced := s.id != "" && !s.dirty
+	id, entry := s.id, s.entry
+	s.mu.Unlock()
+	oldR := encodeName(name)
+	var made *wire.Entry
+	switch {
+	case !synced:
+		// not on 123pan yet (or changed since): uploaded under its final name
+		// at the next flush; a stale remote version is replaced by then.
+	case oldR == rname:
+		if err := d.fsys.rc.Move(ctx, []string{id}, nd.remoteID()); err != nil {
+			return err
+		}
+	default:
+		in := remote.UploadInput{ParentID: nd.remoteID(), Name: rname, Size: entry.Size, MD5: entry.Etag,
+			Src: d.fsys.rc.NewReader(entry.DownloadURL, entry.Size)}
+		res, err := d.fsys.rc.Upload(ctx, in)
+		if err != nil {
+			return err
+		}
+		made = d.fsys.describe(ctx, nd, res.FileID, rname, in)
+	}
+
+	d.mu.Lock()
+	if d.children[name] == s {
+		delete(d.children, name)
+	}
+	if made != nil {
+		d.queueDeleteLocked(oldR, id)
+	}
+	d.mtime = time.Now()
+	d.mu.Unlock()
+
+	s.mu.Lock()
+	s.parent, s.name = nd, newName
+	if made != nil {
+		s.id, s.entry = string(made.FileID), *made
+	}
+	s.mu.Unlock()
+
+	nd.mu.Lock()
+	nd.children[newName] = s
+	nd.mtime = time.Now()
+	nd.mu.Unlock()
+	return nil
+}
+
+func (d *dirNode) renameDir(ctx context.Context, s *dirNode, name string, nd *dirNode, newName, rname string, flags uint32) error {
+	dst, err := nd.target(ctx, newName, s, true, flags)
+	if err != nil || dst == s {
+		return err
+	}
+	if dst != nil {
+		if err := d.fsys.removeTarget(ctx, dst); err != nil {
+			return err
+		}
+	}
+	nd.mu.Lock()
+	err = nd.clearDeletingLocked(ctx, rname)
+	nd.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	oldID, oldR := s.remoteID(), encodeName(name)
+	newID := ""
+	if oldR == rname {
+		if err := d.fsys.rc.Move(ctx, []string{oldID}, nd.remoteID()); err != nil {
+			return err
+		}
+	} else {
+		if newID, err = d.fsys.moveFolderContent(ctx, oldID, nd.remoteID(), rname); err != nil {
+			return err
+		}
+	}
+
+	d.mu.Lock()
+	if d.children[name] == s {
+		delete(d.children, name)
+	}
+	if newID != "" {
+		d.queueDeleteLocked(oldR, oldID)
+	}
+	d.mtime = time.Now()
+	d.mu.Unlock()
+
+	if newID != "" {
+		s.setID(newID)
+	}
+	s.relocate(nd, newName)
+
+	nd.mu.Lock()
+	nd.children[newName] = s
+	nd.mtime = time.Now()
+	nd.mu.Unlock()
+	return nil
+}
+
+// moveFolderContent makes folder rname in parentID and moves everything in
+// folder oldID into it (in calls of up to 100), returning the new ID.
+func (f *FS) moveFolderContent(ctx context.Context, oldID, parentID, rname string) (string, error) {
+	newID, err := f.rc.Mkdir(ctx, parentID, rname)
+	if err != nil {
+		return "", err
+	}
+	var ids []string
+	for e, err := range f.rc.List(ctx, oldID) {
+		if err != nil {
+			return "", err
+		}
+		ids = append(ids, string(e.FileID))
+	}
+	if len(ids) > 0 {
+		if err := f.rc.Move(ctx, ids, newID); err != nil {
+			return "", err
+		}
+	}
+	return newID, nil
+}

@@ -1,0 +1,83 @@
+package fs
+
+import (
+	"context"
+	"syscall"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+)
+
+// Extended attributes (read-only): user.pan123.id, .url, .etag, .state.
+const (
+	xattrID    = "user.pan123.id"
+	xattrURL   = "user.pan123.url"
+	xattrEtag  = "user.pan123.etag"
+	xattrState = "user.pan123.state"
+)
+
+var xattrNames = []string{xattrID, xattrURL, xattrEtag, xattrState}
+
+var (
+	_ = (fs.NodeGetxattrer)((*fileNode)(nil))
+	_ = (fs.NodeListxattrer)((*fileNode)(nil))
+	_ = (fs.NodeSetxattrer)((*fileNode)(nil))
+	_ = (fs.NodeRemovexattrer)((*fileNode)(nil))
+)
+
+func (n *fileNode) xattr(name string) (string, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	switch name {
+	case xattrID:
+		return n.id, n.id != ""
+	case xattrURL:
+		return n.entry.DownloadURL, n.entry.DownloadURL != "" && !n.dirty
+	case xattrEtag:
+		return n.entry.Etag, n.entry.Etag != "" && !n.dirty
+	case xattrState:
+		switch {
+		case n.state == "" || n.state == stateSynced:
+			return stateSynced, true
+		default:
+			return n.state, true
+		}
+	}
+	return "", false
+}
+
+// Getxattr answers the user.pan123.* attributes; ENODATA for others and for
+// those a file does not have yet (no ID before its first upload).
+func (n *fileNode) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, syscall.Errno) {
+	v, ok := n.xattr(attr)
+	if !ok {
+		return 0, syscall.ENODATA
+	}
+	if len(dest) < len(v) {
+		return uint32(len(v)), syscall.ERANGE
+	}
+	return uint32(copy(dest, v)), 0
+}
+
+// Listxattr lists the attributes the file has now.
+func (n *fileNode) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno) {
+	var buf []byte
+	for _, name := range xattrNames {
+		if _, ok := n.xattr(name); ok {
+			buf = append(append(buf, name...), 0)
+		}
+	}
+	if len(dest) < len(buf) {
+		return uint32(len(buf)), syscall.ERANGE
+	}
+	return uint32(copy(dest, buf)), 0
+}
+
+// Setxattr: the attributes are 123pan's; nothing can be stored.
+func (n *fileNode) Setxattr(ctx context.Context, attr string, data []byte, flags uint32) syscall.Errno {
+	return syscall.ENOTSUP
+}
+
+// Removexattr: see Setxattr.
+func (n *fileNode) Removexattr(ctx context.Context, attr string) syscall.Errno {
+	return syscall.ENOTSUP
+}
