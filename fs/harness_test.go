@@ -41,8 +41,12 @@ func newTestEnv(t *testing.T, opts Options) *testEnv {
 	require.NoError(t, emu.Start("127.0.0.1:0"))
 	t.Cleanup(func() { emu.Close() })
 
+	unlimited := map[string]float64{}
+	for name := range remote.DefaultLimits {
+		unlimited[name] = 0 // the emulator here has no rate limits
+	}
 	newClient := func() *remote.Client {
-		rc, err := remote.New(remote.Config{BaseURL: emu.URL(), ClientID: "test", ClientSecret: "secret",
+		rc, err := remote.New(remote.Config{BaseURL: emu.URL(), ClientID: "test", ClientSecret: "secret", Limits: unlimited,
 			StateDir: t.TempDir(), AsyncPollInterval: 20 * time.Millisecond, Logger: quietLogger(),
 			Retry: remote.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Millisecond}})
 		require.NoError(t, err)
