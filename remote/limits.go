@@ -2,7 +2,11 @@ package remote
 
 import (
 	"context"
+	"fmt"
 	"maps"
+	"slices"
+	"strconv"
+	"strings"
 
 	"golang.org/x/time/rate"
 )
@@ -36,6 +40,9 @@ var DefaultLimits = map[string]float64{
 	"download":            DefaultOtherLimit,
 }
 
+// limitMargin scales every configured rate down a little (see newLimiters).
+const limitMargin = 0.95
+
 // DefaultOtherLimit is the rate for endpoints no table names.
 const DefaultOtherLimit = 10
 
@@ -54,8 +61,11 @@ func newLimiters(overrides map[string]float64) *limiters {
 	for name, qps := range all {
 		if qps > 0 {
 			// Burst 1: requests are spaced 1/qps apart, so no fixed
-			// one-second window ever sees more than qps of them.
-			l.m[name] = rate.NewLimiter(rate.Limit(qps), 1)
+			// one-second window ever sees more than qps of them. The
+			// spacing is 5% wider than 1/qps: requests that leave exactly
+			// 1/qps apart can arrive closer than that, and the service's
+			// own bucket would refuse the second.
+			l.m[name] = rate.NewLimiter(rate.Limit(qps*limitMargin), 1)
 		} else {
 			l.m[name] = nil
 		}
@@ -73,4 +83,28 @@ func (l *limiters) wait(ctx context.Context, endpoint string) error {
 		return ctx.Err()
 	}
 	return lim.Wait(ctx)
+}
+
+// ParseLimits reads "create=2,list=4,delete=0.5" into Config.Limits: names
+// are the endpoint names of DefaultLimits, values requests per second (0 =
+// unlimited).
+func ParseLimits(list string) (map[string]float64, error) {
+	out := map[string]float64{}
+	for _, kv := range strings.Split(list, ",") {
+		kv = strings.TrimSpace(kv)
+		if kv == "" {
+			continue
+		}
+		name, val, ok := strings.Cut(kv, "=")
+		name = strings.TrimSpace(name)
+		if _, known := DefaultLimits[name]; !ok || !known {
+			return nil, fmt.Errorf("rate limit %q: want NAME=PER_SECOND with NAME one of %s", kv, strings.Join(slices.Sorted(maps.Keys(DefaultLimits)), ", "))
+		}
+		qps, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+		if err != nil || qps < 0 {
+			return nil, fmt.Errorf("rate limit %q: %q is not a number of requests per second", kv, val)
+		}
+		out[name] = qps
+	}
+	return out, nil
 }

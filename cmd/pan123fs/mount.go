@@ -24,7 +24,7 @@ import (
 type mountFlags struct {
 	apiBase, clientID, clientSecret, stateDir string
 	emulator, readOnly, allowOther, debug     bool
-	writeBack                                 string
+	writeBack, rateLimit                      string
 	uid, gid                                  int
 	umask                                     string
 	dirTTL, attrTimeout, drainTimeout         time.Duration
@@ -63,6 +63,7 @@ be put there. See SEMANTICS.md for what every operation does.`,
 	f.IntVar(&fl.uid, "uid", os.Getuid(), "owner of every file")
 	f.IntVar(&fl.gid, "gid", os.Getgid(), "group of every file")
 	f.StringVar(&fl.umask, "umask", "022", "umask applied to 0644 files and 0755 folders (octal)")
+	f.StringVar(&fl.rateLimit, "rate-limit", "", "requests per second per endpoint, e.g. create=2,list=4 (defaults: the developer guide's table; 0 = unlimited)")
 	f.BoolVar(&fl.debug, "debug", false, "log every FUSE request and debug messages")
 	f.DurationVar(&fl.dirTTL, "dir-cache-ttl", 30*time.Second, "how long a folder listing is trusted")
 	f.DurationVar(&fl.attrTimeout, "attr-timeout", time.Second, "kernel entry and attribute cache time")
@@ -94,6 +95,11 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 		ClientID:     envOr(fl.clientID, "PAN123_CLIENT_ID"),
 		ClientSecret: envOr(fl.clientSecret, "PAN123_CLIENT_SECRET"),
 		Logger:       log,
+	}
+	if fl.rateLimit != "" {
+		if cfg.Limits, err = remote.ParseLimits(fl.rateLimit); err != nil {
+			return fmt.Errorf("--rate-limit: %w", err)
+		}
 	}
 	if fl.emulator {
 		state = filepath.Join(state, "emulator")

@@ -32,6 +32,9 @@ func stateDir(flag string) (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("state directory: %w", err)
 	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return "", fmt.Errorf("state directory: %w", err)
+	}
 	return dir, nil
 }
 

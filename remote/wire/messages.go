@@ -112,10 +112,10 @@ type Entry struct {
 }
 
 // IsDir tells whether the entry is a folder.
-func (e *Entry) IsDir() bool { return e.Type == EntryFolder }
+func (e Entry) IsDir() bool { return e.Type == EntryFolder }
 
 // Rejected tells whether moderation rejected the image (status > 100).
-func (e *Entry) Rejected() bool { return e.Status > 100 }
+func (e Entry) Rejected() bool { return e.Status > 100 }
 
 // ListRequest is the body of list. Note the "Id" spelling. Limit is
 // required and at most 100; StartTime/EndTime are Unix seconds, 0 = unset.
