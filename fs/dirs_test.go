@@ -2,12 +2,14 @@ package fs
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -130,4 +132,54 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+func TestFailedDeleteShowsTheFileAgain(t *testing.T) {
+	env := newTestEnv(t, Options{DirTTL: time.Hour})
+	require.NoError(t, os.WriteFile(env.path("stays.png"), []byte("1"), 0o644))
+	env.setFaults(t, "429=1") // a definite refusal: a 5xx may come after the delete was done
+	require.NoError(t, os.Remove(env.path("stays.png")), "unlink answers at once")
+	_, err := os.Stat(env.path("stays.png"))
+	assert.True(t, errors.Is(err, os.ErrNotExist))
+	assert.Error(t, env.fsys.deleter.Flush(t.Context()), "the delete call fails")
+	env.setFaults(t, "")
+	assert.Contains(t, env.remoteEntries(t), "stays.png", "nothing was deleted")
+	time.Sleep(1100 * time.Millisecond) // past the kernel's negative entry cache
+	_, err = os.Stat(env.path("stays.png"))
+	assert.NoError(t, err, "the file shows up again at the next listing")
+}
+
+func TestRemoteNamesThatCannotBeLinuxNamesAreHidden(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	long := strings.Repeat("图", 100) // 300 bytes: a valid 123pan name, too long for Linux
+	_, err := env.check.Mkdir(t.Context(), "", long)
+	require.NoError(t, err)
+	_, err = env.check.Mkdir(t.Context(), "", "visible")
+	require.NoError(t, err)
+	ents, err := os.ReadDir(env.mnt)
+	require.NoError(t, err)
+	require.Len(t, ents, 1)
+	assert.Equal(t, "visible", ents[0].Name())
+}
+
+func TestListingIsCachedAndNeverDetailed(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	dir, err := env.check.Mkdir(t.Context(), "", "many")
+	require.NoError(t, err)
+	for i := 0; i < 250; i++ {
+		_, err := env.check.Upload(t.Context(), uploadOf(dir, fmt.Sprintf("%03d.png", i), []byte("same")))
+		require.NoError(t, err)
+	}
+	lists, details := env.calls("POST /api/v1/oss/file/list"), env.calls("GET /api/v1/oss/file/detail")
+	for i := 0; i < 2; i++ {
+		ents, err := os.ReadDir(env.path("many"))
+		require.NoError(t, err)
+		require.Len(t, ents, 250)
+		for _, e := range ents {
+			_, err := e.Info()
+			require.NoError(t, err)
+		}
+	}
+	assert.Equal(t, int64(1+3), env.calls("POST /api/v1/oss/file/list")-lists, "the root and three pages of 100, once")
+	assert.Equal(t, details, env.calls("GET /api/v1/oss/file/detail"), "no detail call per entry")
 }

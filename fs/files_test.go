@@ -160,3 +160,26 @@ func TestReadsComeThroughTheCache(t *testing.T) {
 	}
 	assert.Equal(t, int64(1), env.calls("GET /__download"), "three reads, one download")
 }
+
+func TestOwnerModesAndStableInodes(t *testing.T) {
+	env := newTestEnv(t, Options{UID: 1234, GID: 5678, Umask: 0o027})
+	require.NoError(t, os.Mkdir(env.path("d"), 0o777))
+	require.NoError(t, os.WriteFile(env.path("d/f.png"), []byte("1"), 0o666))
+	var st syscall.Stat_t
+	require.NoError(t, syscall.Stat(env.path("d/f.png"), &st))
+	assert.Equal(t, uint32(syscall.S_IFREG|0o640), st.Mode, "file mode")
+	assert.Equal(t, uint32(1234), st.Uid)
+	assert.Equal(t, uint32(5678), st.Gid)
+	require.NoError(t, syscall.Stat(env.path("d"), &st))
+	assert.Equal(t, uint32(syscall.S_IFDIR|0o750), st.Mode, "folder mode")
+
+	require.NoError(t, os.Chmod(env.path("d/f.png"), 0o600), "chmod is accepted")
+	require.NoError(t, syscall.Stat(env.path("d/f.png"), &st))
+	assert.Equal(t, uint32(syscall.S_IFREG|0o640), st.Mode, "and ignored")
+
+	res, err := env.check.Upload(t.Context(), uploadOf("", "from-elsewhere.png", []byte("2")))
+	require.NoError(t, err)
+	env.fsys.root.invalidate()
+	require.NoError(t, syscall.Stat(env.path("from-elsewhere.png"), &st))
+	assert.Equal(t, inoOf(res.FileID), st.Ino, "a listed file's inode number comes from its ID, the same at every mount")
+}

@@ -1,6 +1,7 @@
 package fs
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"encoding/hex"
@@ -150,4 +151,8 @@ func (e *testEnv) setStatus(t *testing.T, id string, status int) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
+func uploadOf(parentID, name string, data []byte) remote.UploadInput {
+	return remote.UploadInput{ParentID: parentID, Name: name, Src: bytes.NewReader(data), Size: int64(len(data)), MD5: md5hex(data)}
 }
