@@ -103,6 +103,7 @@ func (d *dirNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrO
 
 // Setattr accepts and ignores mode, owner and time changes (SEMANTICS.md).
 func (d *dirNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	ctx = detach(ctx)
 	if d.fsys.opts.ReadOnly {
 		return syscall.EROFS
 	}
@@ -113,6 +114,7 @@ func (d *dirNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAtt
 // Lookup answers from the cached listing, loading it if it is missing or
 // older than the TTL.
 func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	ctx = detach(ctx)
 	d.mu.Lock()
 	err := d.loadLocked(ctx, false)
 	ch := d.children[name]
@@ -128,6 +130,7 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 
 // Readdir lists the folder in name order, from the cached listing.
 func (d *dirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
+	ctx = detach(ctx)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err := d.loadLocked(ctx, false); err != nil {

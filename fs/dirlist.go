@@ -71,6 +71,29 @@ func (d *dirNode) loadLocked(ctx context.Context, force bool) error {
 	return nil
 }
 
+// restore puts back a node whose delete failed, and has the folder listed
+// again.
+func (d *dirNode) restore(name string, gone node) {
+	switch n := gone.(type) {
+	case *fileNode:
+		n.mu.Lock()
+		n.unlinked = false
+		n.mu.Unlock()
+	case *dirNode:
+		n.mu.Lock()
+		n.removed = false
+		n.mu.Unlock()
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if gone != nil && d.children != nil {
+		if _, taken := d.children[name]; !taken {
+			d.children[name] = gone
+		}
+	}
+	d.loadedAt = time.Time{}
+}
+
 // invalidate makes the next access list the folder again.
 func (d *dirNode) invalidate() {
 	d.mu.Lock()
@@ -96,9 +119,11 @@ func (d *dirNode) clearDeletingLocked(ctx context.Context, rname string) error {
 }
 
 // queueDeleteLocked queues the delete of an entry that was in this folder.
+// If the delete fails, the entry shows again: gone (a node the kernel may
+// still hold) is put back under its name, and the folder is listed again.
 //
 // call with d.mu held
-func (d *dirNode) queueDeleteLocked(rname, id string) {
+func (d *dirNode) queueDeleteLocked(rname, id string, gone node) {
 	if id == "" {
 		return
 	}
@@ -109,7 +134,7 @@ func (d *dirNode) queueDeleteLocked(rname, id string) {
 	d.fsys.deleter.Enqueue(id, func(err error) {
 		if err != nil {
 			d.fsys.log.Error("delete failed; the entry will show again", "name", rname, "id", id, "err", err)
-			d.invalidate()
+			d.restore(decodeName(rname), gone)
 		}
 	})
 }

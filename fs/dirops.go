@@ -11,6 +11,7 @@ import (
 
 // Mkdir makes the folder with a mkdir call; a clash is EEXIST.
 func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	ctx = detach(ctx)
 	if d.fsys.opts.ReadOnly {
 		return nil, syscall.EROFS
 	}
@@ -52,6 +53,7 @@ func (d *dirNode) mkdir(ctx context.Context, name string) (*dirNode, error) {
 // Rmdir deletes an empty folder (ENOTEMPTY otherwise). The delete call is
 // queued with the file deletes, so rm -r costs few calls.
 func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
+	ctx = detach(ctx)
 	if d.fsys.opts.ReadOnly {
 		return syscall.EROFS
 	}
@@ -81,7 +83,7 @@ func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
 		return syscall.ENOTEMPTY
 	}
 	delete(d.children, name)
-	d.queueDeleteLocked(encodeName(name), ch.remoteID())
+	d.queueDeleteLocked(encodeName(name), ch.remoteID(), ch)
 	d.mtime = time.Now()
 	return 0
 }
@@ -89,6 +91,7 @@ func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
 // Unlink removes the file at once and queues its delete call. A file that
 // is still open keeps working for its readers and is never uploaded.
 func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
+	ctx = detach(ctx)
 	if d.fsys.opts.ReadOnly {
 		return syscall.EROFS
 	}
@@ -106,13 +109,14 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 	}
 	f := ch.(*fileNode)
 	delete(d.children, name)
-	d.queueDeleteLocked(encodeName(name), f.markUnlinked())
+	d.queueDeleteLocked(encodeName(name), f.markUnlinked(), f)
 	d.mtime = time.Now()
 	return 0
 }
 
 // Create makes a new, empty file in the spool; it is uploaded when closed.
 func (d *dirNode) Create(ctx context.Context, name string, flags, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
+	ctx = detach(ctx)
 	if d.fsys.opts.ReadOnly {
 		return nil, nil, 0, syscall.EROFS
 	}

@@ -145,6 +145,7 @@ func (n *fileNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.Attr
 // Setattr truncates through the spool (uploading at once when no handle is
 // open) and ignores mode, owner and time changes (SEMANTICS.md).
 func (n *fileNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	ctx = detach(ctx)
 	if size, ok := in.GetSize(); ok {
 		if n.fsys.opts.ReadOnly {
 			return syscall.EROFS
@@ -187,6 +188,7 @@ func (n *fileNode) truncate(ctx context.Context, size int64) error {
 // Open refuses images rejected by moderation (EACCES), and for writing
 // brings the content into the spool first (unless O_TRUNC empties it).
 func (n *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
+	ctx = detach(ctx)
 	n.mu.Lock()
 	rejected, status := n.entry.Rejected() && !n.dirty, n.entry.Status
 	n.mu.Unlock()

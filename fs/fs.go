@@ -12,6 +12,7 @@
 package fs
 
 import (
+	"context"
 	"hash/fnv"
 	"log/slog"
 	"sync/atomic"
@@ -96,3 +97,10 @@ func (f *FS) newLocalIno() uint64 { return f.localIno.Add(1) }
 
 func (f *FS) fileMode() uint32 { return 0o644 &^ f.opts.Umask }
 func (f *FS) dirMode() uint32  { return 0o755 &^ f.opts.Umask }
+
+// detach keeps a request's values but not its cancellation. The kernel
+// interrupts a FUSE request whenever the calling thread gets a signal
+// (Go's preemption signals included); an upload, a listing or a rename half
+// done on 123pan must not be abandoned for that. Each remote call has its
+// own time limits.
+func detach(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }

@@ -37,6 +37,7 @@ func (n *fileNode) newHandle(write bool) *handle {
 // Read serves the spool when the file has local content, else the remote
 // content through the block cache.
 func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	ctx = detach(ctx)
 	n := h.n
 	n.mu.Lock()
 	if n.data != nil {
@@ -90,6 +91,7 @@ func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, sys
 
 // Flush is close(2): a writer's changes are uploaded before it returns.
 func (h *handle) Flush(ctx context.Context) syscall.Errno {
+	ctx = detach(ctx)
 	if !h.write {
 		return 0
 	}
@@ -101,6 +103,7 @@ func (h *handle) Flush(ctx context.Context) syscall.Errno {
 
 // Fsync uploads now and reports the upload's error.
 func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
+	ctx = detach(ctx)
 	if !h.write {
 		return 0
 	}

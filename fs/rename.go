@@ -31,6 +31,7 @@ const (
 // The kernel holds the locks of both folders while it asks, so only one
 // folder lock is taken here at a time.
 func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
+	ctx = detach(ctx)
 	if d.fsys.opts.ReadOnly {
 		return syscall.EROFS
 	}
@@ -167,7 +168,7 @@ func (d *dirNode) renameFile(ctx context.Context, s *fileNode, name string, nd *
 		delete(d.children, name)
 	}
 	if made != nil {
-		d.queueDeleteLocked(oldR, id)
+		d.queueDeleteLocked(oldR, id, nil)
 	}
 	d.mtime = time.Now()
 	d.mu.Unlock()
@@ -219,7 +220,7 @@ func (d *dirNode) renameDir(ctx context.Context, s *dirNode, name string, nd *di
 		delete(d.children, name)
 	}
 	if newID != "" {
-		d.queueDeleteLocked(oldR, oldID)
+		d.queueDeleteLocked(oldR, oldID, nil)
 	}
 	d.mtime = time.Now()
 	d.mu.Unlock()
