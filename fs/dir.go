@@ -2,6 +2,8 @@ package fs
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -42,6 +44,23 @@ var (
 	_ = (fs.NodeSymlinker)((*dirNode)(nil))
 	_ = (fs.NodeMknoder)((*dirNode)(nil))
 )
+
+// path is the folder's path in the mount ("" for the root).
+func (d *dirNode) path() string {
+	var parts []string
+	for cur := d; ; {
+		cur.mu.Lock()
+		parent, name := cur.parent, cur.name
+		cur.mu.Unlock()
+		if parent == nil {
+			break
+		}
+		parts = append(parts, name)
+		cur = parent
+	}
+	slices.Reverse(parts)
+	return strings.Join(parts, "/")
+}
 
 func (d *dirNode) remoteID() string {
 	id, _ := d.id.Load().(string)

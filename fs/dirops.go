@@ -7,6 +7,7 @@ import (
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+	"github.com/pan123fs/pan123fs/spool"
 )
 
 // Mkdir makes the folder with a mkdir call; a clash is EEXIST.
@@ -143,6 +144,13 @@ func (d *dirNode) Create(ctx context.Context, name string, flags, mode uint32, o
 	d.mtime = time.Now()
 	d.mu.Unlock()
 
+	if err := f.journal(spool.Writing); err != nil {
+		d.mu.Lock()
+		delete(d.children, name)
+		d.mu.Unlock()
+		f.markUnlinked()
+		return nil, nil, 0, d.fsys.toErrno("create", name, err)
+	}
 	in := d.attach(ctx, name, f, out)
 	h := f.newHandle(true)
 	return in, h, 0, 0

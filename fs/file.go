@@ -46,6 +46,20 @@ type fileNode struct {
 	unlinked bool        // GUARDED_BY(mu)
 	state    string      // "" = synced; GUARDED_BY(mu)
 	lastErr  error       // why the last upload failed; GUARDED_BY(mu)
+
+	key      string       // journal key (the spool file's name), "" when not journaled; GUARDED_BY(mu)
+	seq      uint64       // journal order; GUARDED_BY(mu)
+	attempts int          // failed upload attempts in a row; GUARDED_BY(mu)
+	done     int64        // bytes of the running upload sent; GUARDED_BY(mu)
+	resume   *resumePoint // an upload a restart may resume; GUARDED_BY(mu)
+	refused  bool         // 123pan refused the upload for good; GUARDED_BY(mu)
+	jstate   spool.State  // the state last journaled; GUARDED_BY(mu)
+}
+
+// resumePoint is an interrupted upload 123pan may still know.
+type resumePoint struct {
+	preuploadID string
+	sliceSize   int64
 }
 
 var (
@@ -53,6 +67,17 @@ var (
 	_ = (fs.NodeSetattrer)((*fileNode)(nil))
 	_ = (fs.NodeOpener)((*fileNode)(nil))
 )
+
+// path is the file's path in the mount ("a/b/c.jpg").
+func (n *fileNode) path() string {
+	n.mu.Lock()
+	parent, name := n.parent, n.name
+	n.mu.Unlock()
+	if p := parent.path(); p != "" {
+		return p + "/" + name
+	}
+	return name
+}
 
 func (n *fileNode) stable() fs.StableAttr { return fs.StableAttr{Mode: syscall.S_IFREG, Ino: n.ino} }
 
@@ -94,6 +119,8 @@ func (n *fileNode) markUnlinked() string {
 	n.unlinked = true
 	n.dirty = false
 	n.dropDataLocked()
+	n.unjournalLocked()
+	n.fsys.queue.cancel(n)
 	return n.id
 }
 
@@ -151,14 +178,14 @@ func (n *fileNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAt
 			return syscall.EROFS
 		}
 		if err := n.truncate(ctx, int64(size)); err != nil {
-			return n.fsys.toErrno("truncate", n.name, err)
+			return n.fsys.toErrno("truncate", n.path(), err)
 		}
 		n.mu.Lock()
 		idle := n.handles == 0
 		n.mu.Unlock()
 		if idle {
-			if err := n.sync(ctx); err != nil {
-				return n.fsys.toErrno("truncate", n.name, err)
+			if err := n.closeWrite(ctx); err != nil {
+				return n.fsys.toErrno("truncate", n.path(), err)
 			}
 		}
 	}
@@ -193,7 +220,7 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint3
 	rejected, status := n.entry.Rejected() && !n.dirty, n.entry.Status
 	n.mu.Unlock()
 	if rejected {
-		n.fsys.log.Warn("refusing to open an image rejected by moderation", "name", n.name, "status", status)
+		n.fsys.log.Warn("refusing to open an image rejected by moderation", "path", n.path(), "status", status)
 		return nil, 0, syscall.EACCES
 	}
 	write := flags&(syscall.O_WRONLY|syscall.O_RDWR) != 0
@@ -203,10 +230,14 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint3
 		}
 		if flags&syscall.O_TRUNC != 0 {
 			if err := n.truncate(ctx, 0); err != nil {
-				return nil, 0, n.fsys.toErrno("open", n.name, err)
+				return nil, 0, n.fsys.toErrno("open", n.path(), err)
 			}
 		} else if err := n.ensureData(ctx, false); err != nil {
-			return nil, 0, n.fsys.toErrno("open", n.name, err)
+			return nil, 0, n.fsys.toErrno("open", n.path(), err)
+		}
+		n.fsys.queue.cancel(n) // a queued upload waits for this writer's close
+		if err := n.journal(spool.Writing); err != nil {
+			return nil, 0, n.fsys.toErrno("open", n.path(), err)
 		}
 	}
 	return n.newHandle(write), 0, 0

@@ -15,6 +15,7 @@ import (
 	"context"
 	"hash/fnv"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -35,6 +36,19 @@ type Options struct {
 
 	ReadOnly bool
 	Logger   *slog.Logger
+
+	// WriteBack makes close(2) return once the data and its journal record
+	// are on disk; the upload starts WriteBackDelay later (default 5 s).
+	WriteBack      bool
+	WriteBackDelay time.Duration
+	// Uploads is how many background uploads run at once (default 4).
+	Uploads int
+	// RecoveryDir receives files that were still being written when an
+	// earlier run ended (default: "recovery" beside the spool).
+	RecoveryDir string
+	// ControlSocket is the path of the status/sync socket, shown to
+	// `pan123fs status` as the root's user.pan123.control attribute.
+	ControlSocket string
 }
 
 func (o *Options) setDefaults() {
@@ -53,6 +67,12 @@ func (o *Options) setDefaults() {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.WriteBackDelay == 0 {
+		o.WriteBackDelay = 5 * time.Second
+	}
+	if o.Uploads <= 0 {
+		o.Uploads = 4
+	}
 }
 
 // FS is one mounted image host.
@@ -61,19 +81,32 @@ type FS struct {
 	spool   *spool.Spool
 	blocks  *cache.BlockCache
 	deleter *remote.Deleter
+	journal *spool.Journal
+	queue   *uploadQueue
 	opts    Options
 	log     *slog.Logger
 	root    *dirNode
 
 	localIno atomic.Uint64 // inode numbers for nodes not on 123pan yet
+
+	pendMu    sync.Mutex
+	pending   map[*fileNode]struct{} // journaled nodes; GUARDED_BY(pendMu)
+	recovered []Recovered            // files kept from writes cut short by a crash; GUARDED_BY(pendMu)
 }
 
-// New builds the filesystem; Mount serves it.
-func New(rc *remote.Client, sp *spool.Spool, blocks *cache.BlockCache, opts Options) *FS {
+// New builds the filesystem over the spool and its journal (which may hold
+// work left by an earlier run: see Recover); Mount serves it.
+func New(rc *remote.Client, sp *spool.Spool, j *spool.Journal, blocks *cache.BlockCache, opts Options) *FS {
 	opts.setDefaults()
-	f := &FS{rc: rc, spool: sp, blocks: blocks, opts: opts, log: opts.Logger}
+	f := &FS{rc: rc, spool: sp, journal: j, blocks: blocks, opts: opts, log: opts.Logger,
+		pending: map[*fileNode]struct{}{}}
 	f.localIno.Store(1 << 62)
-	f.deleter = remote.NewDeleter(rc, remote.DeleterOptions{Window: opts.DeleteWindow, Logger: opts.Logger})
+	do := remote.DeleterOptions{Window: opts.DeleteWindow, Logger: opts.Logger}
+	if j != nil {
+		do.Journal = j
+	}
+	f.deleter = remote.NewDeleter(rc, do)
+	f.queue = newUploadQueue(f, opts.Uploads)
 	f.root = &dirNode{fsys: f, mtime: time.Now()}
 	f.root.setID("")
 	return f

@@ -44,7 +44,7 @@ func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadRes
 		cnt, err := n.data.ReadAt(dest, off)
 		n.mu.Unlock()
 		if err != nil && !errors.Is(err, io.EOF) {
-			return nil, n.fsys.toErrno("read", n.name, err)
+			return nil, n.fsys.toErrno("read", n.path(), err)
 		}
 		return fuse.ReadResultData(dest[:cnt]), 0
 	}
@@ -54,14 +54,14 @@ func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadRes
 		return fuse.ReadResultData(nil), 0
 	}
 	if url == "" {
-		return nil, n.fsys.toErrno("read", n.name, errors.New("no download link known for this file yet"))
+		return nil, n.fsys.toErrno("read", n.path(), errors.New("no download link known for this file yet"))
 	}
 	fetch := func(ctx context.Context, off, length int64) (io.ReadCloser, error) {
 		return n.fsys.rc.NewReader(url, size).OpenRange(ctx, off, length)
 	}
 	cnt, err := n.fsys.blocks.ReadAt(ctx, cache.Key{FileID: id, Etag: etag}, size, fetch, dest, off)
 	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, n.fsys.toErrno("read", n.name, err)
+		return nil, n.fsys.toErrno("read", n.path(), err)
 	}
 	return fuse.ReadResultData(dest[:cnt]), 0
 }
@@ -95,8 +95,8 @@ func (h *handle) Flush(ctx context.Context) syscall.Errno {
 	if !h.write {
 		return 0
 	}
-	if err := h.n.sync(ctx); err != nil {
-		return h.n.fsys.toErrno("close", h.n.name, err)
+	if err := h.n.closeWrite(ctx); err != nil {
+		return h.n.fsys.toErrno("close", h.n.path(), err)
 	}
 	return 0
 }
@@ -107,8 +107,12 @@ func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
 	if !h.write {
 		return 0
 	}
-	if err := h.n.sync(ctx); err != nil {
-		return h.n.fsys.toErrno("fsync", h.n.name, err)
+	err := h.n.commit()
+	if err == nil {
+		err = h.n.uploadNow(ctx)
+	}
+	if err != nil {
+		return h.n.fsys.toErrno("fsync", h.n.path(), err)
 	}
 	return 0
 }

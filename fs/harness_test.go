@@ -33,6 +33,7 @@ type testEnv struct {
 	emu   *emulator.Server
 	check *remote.Client
 	fsys  *FS
+	state string
 }
 
 func newTestEnv(t *testing.T, opts Options) *testEnv {
@@ -54,7 +55,10 @@ func newTestEnv(t *testing.T, opts Options) *testEnv {
 		return rc
 	}
 	rc := newClient()
-	sp, err := spool.Open(t.TempDir(), 0, 0)
+	state := t.TempDir()
+	sp, err := spool.Open(filepath.Join(state, "spool"), 0, 0)
+	require.NoError(t, err)
+	j, err := spool.OpenJournal(filepath.Join(state, "journal"))
 	require.NoError(t, err)
 	bc, err := cache.NewBlockCache(cache.Options{Dir: t.TempDir(), MaxBytes: 64 << 20})
 	require.NoError(t, err)
@@ -64,7 +68,8 @@ func newTestEnv(t *testing.T, opts Options) *testEnv {
 	if opts.DeleteWindow == 0 {
 		opts.DeleteWindow = 50 * time.Millisecond
 	}
-	fsys := New(rc, sp, bc, opts)
+	fsys := New(rc, sp, j, bc, opts)
+	require.NoError(t, fsys.Recover(context.Background()))
 	mnt := t.TempDir()
 	server, err := fsys.Mount(mnt, MountOptions{DirectMount: true})
 	require.NoError(t, err)
@@ -76,7 +81,7 @@ func newTestEnv(t *testing.T, opts Options) *testEnv {
 		defer cancel()
 		fsys.Close(ctx)
 	})
-	return &testEnv{mnt: mnt, emu: emu, check: newClient(), fsys: fsys}
+	return &testEnv{mnt: mnt, emu: emu, check: newClient(), fsys: fsys, state: state}
 }
 
 func quietLogger() *slog.Logger {

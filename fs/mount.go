@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/hanwen/go-fuse/v2/fs"
@@ -42,7 +43,22 @@ func (f *FS) Mount(mountpoint string, mo MountOptions) (*fuse.Server, error) {
 	return fs.Mount(mountpoint, f.root, opts)
 }
 
-// Close finishes queued deletes (within ctx) and stops the background work.
+// Close finishes queued uploads and deletes (within ctx) and stops the
+// background work. What is left stays in the journal for the next mount.
 func (f *FS) Close(ctx context.Context) error {
-	return f.deleter.Close(ctx)
+	f.queue.hurry()
+	err := f.queue.waitFor(ctx, f.queue.busy())
+	left := f.queue.busy()
+	f.queue.close()
+	if len(left) > 0 {
+		var bytes int64
+		for _, n := range left {
+			n.mu.Lock()
+			bytes += n.sizeLocked()
+			n.mu.Unlock()
+		}
+		f.log.Warn("unmounting with uploads left; they stay journaled and continue at the next mount",
+			"files", len(left), "bytes", bytes)
+	}
+	return errors.Join(err, f.deleter.Close(ctx))
 }

@@ -184,6 +184,10 @@ func (d *dirNode) renameFile(ctx context.Context, s *fileNode, name string, nd *
 	nd.children[newName] = s
 	nd.mtime = time.Now()
 	nd.mu.Unlock()
+	s.rejournal()
+	if d.fsys.opts.WriteBack && !synced {
+		d.fsys.queue.requeue(s, d.fsys.opts.WriteBackDelay)
+	}
 	return nil
 }
 
@@ -234,6 +238,9 @@ func (d *dirNode) renameDir(ctx context.Context, s *dirNode, name string, nd *di
 	nd.children[newName] = s
 	nd.mtime = time.Now()
 	nd.mu.Unlock()
+	for _, n := range d.fsys.pendingNodes() {
+		n.rejournal()
+	}
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -75,41 +76,126 @@ func (f *FS) copyRemote(ctx context.Context, dst *spool.File, key cache.Key, url
 	return nil
 }
 
+// closeWrite is what close(2) of a writer does: a changed file's data is
+// made durable and journaled, then uploaded now (default) or queued
+// (write-back). An upload that fails for a reason that may pass is tried
+// again in the background; close still reports the failure.
+func (n *fileNode) closeWrite(ctx context.Context) error {
+	n.mu.Lock()
+	dirty, data := n.dirty && !n.unlinked, n.data
+	if !dirty && data != nil && !n.refused {
+		n.unjournalLocked() // opened for writing, nothing changed
+	}
+	n.mu.Unlock()
+	if !dirty {
+		return nil
+	}
+	if err := n.commit(); err != nil {
+		return err
+	}
+	if n.fsys.opts.WriteBack {
+		n.fsys.queue.schedule(n, n.fsys.opts.WriteBackDelay)
+		return nil
+	}
+	return n.uploadNow(ctx)
+}
+
+// commit makes the spool data durable and journals the file as complete.
+func (n *fileNode) commit() error {
+	n.mu.Lock()
+	data := n.data
+	n.mu.Unlock()
+	if data == nil {
+		return nil
+	}
+	if err := data.Sync(); err != nil {
+		return err
+	}
+	return n.journal(spool.Closed)
+}
+
+// uploadNow uploads at once (close in the default mode, fsync); on a
+// failure that may pass, the queue tries again later.
+func (n *fileNode) uploadNow(ctx context.Context) error {
+	n.fsys.queue.cancel(n)
+	err := n.sync(ctx)
+	if err != nil && !permanent(err) {
+		n.fsys.queue.schedule(n, time.Second)
+	}
+	return err
+}
+
 // sync uploads the node's spool content if it changed since the last
 // upload. It returns only when 123pan holds the content, or the reason it
-// does not.
+// does not. The journal follows each step.
 func (n *fileNode) sync(ctx context.Context) error {
 	n.uploadMu.Lock()
 	defer n.uploadMu.Unlock()
+	path := n.path()
 	n.mu.Lock()
 	if !n.dirty || n.unlinked || n.data == nil {
 		n.mu.Unlock()
 		return nil
 	}
-	gen, data, parent, name, oldID := n.gen, n.data, n.parent, n.name, n.id
-	n.state = stateUploading
+	gen, data, parent, name, oldID, resume := n.gen, n.data, n.parent, n.name, n.id, n.resume
+	n.state, n.done, n.refused = stateUploading, 0, false
 	n.mu.Unlock()
 
-	e, err := n.fsys.put(ctx, parent, name, oldID, data)
+	hooks := uploadHooks{
+		resume: resume,
+		started: func(preuploadID string, sliceSize int64) {
+			n.mu.Lock()
+			defer n.mu.Unlock()
+			n.resume = &resumePoint{preuploadID: preuploadID, sliceSize: sliceSize}
+			if err := n.journalLocked(path, spool.Uploading); err != nil {
+				n.fsys.log.Warn("journal: recording an upload", "path", path, "err", err)
+			}
+		},
+		progress: func(done int64) {
+			n.mu.Lock()
+			n.done = done
+			n.mu.Unlock()
+		},
+	}
+	e, err := n.fsys.put(ctx, parent, name, oldID, data, hooks)
 
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if err != nil {
-		n.state = stateFailed
 		n.lastErr = err
+		n.state = stateFailed
+		state := spool.Closed
+		if n.resume != nil {
+			state = spool.Uploading
+		}
+		if permanent(err) {
+			n.refused, state = true, spool.Failed
+		}
+		if jerr := n.journalLocked(path, state); jerr != nil {
+			n.fsys.log.Warn("journal: recording a failed upload", "path", path, "err", jerr)
+		}
 		return err
 	}
+	n.resume = nil
 	if n.unlinked {
 		n.fsys.deleter.Enqueue(string(e.FileID), nil)
 		return nil
 	}
-	n.id, n.entry, n.lastErr = string(e.FileID), *e, nil
+	n.id, n.entry, n.lastErr, n.attempts = string(e.FileID), *e, nil, 0
 	if n.gen == gen {
 		n.dirty = false
 		n.state = stateSynced
+		n.unjournalLocked()
 		n.dropDataLocked()
 	}
 	return nil
+}
+
+// uploadHooks connect an upload to the journal and to status.
+type uploadHooks struct {
+	resume   *resumePoint
+	started  func(preuploadID string, sliceSize int64)
+	progress func(done int64)
 }
 
 // put stores data under parent/name. A file that already has a remote
@@ -117,7 +203,7 @@ func (n *fileNode) sync(ctx context.Context) error {
 // the new content goes up under a temporary name, the old entry is deleted,
 // the content is created again under the real name (instant: same md5 and
 // size), and the temporary entry is deleted.
-func (f *FS) put(ctx context.Context, parent *dirNode, name, oldID string, data *spool.File) (*wire.Entry, error) {
+func (f *FS) put(ctx context.Context, parent *dirNode, name, oldID string, data *spool.File, hooks uploadHooks) (*wire.Entry, error) {
 	rname, err := remoteName(name)
 	if err != nil {
 		return nil, err
@@ -126,7 +212,8 @@ func (f *FS) put(ctx context.Context, parent *dirNode, name, oldID string, data 
 	if err != nil {
 		return nil, err
 	}
-	in := remote.UploadInput{ParentID: parent.remoteID(), Name: rname, Src: data, Size: data.Size(), MD5: sum}
+	in := remote.UploadInput{ParentID: parent.remoteID(), Name: rname, Src: data, Size: data.Size(), MD5: sum,
+		Started: hooks.started, Progress: hooks.progress}
 	parent.mu.Lock()
 	err = parent.clearDeletingLocked(ctx, rname)
 	parent.mu.Unlock()
@@ -134,7 +221,7 @@ func (f *FS) put(ctx context.Context, parent *dirNode, name, oldID string, data 
 		return nil, err
 	}
 	if oldID == "" {
-		res, err := f.rc.Upload(ctx, in)
+		res, err := f.upload(ctx, in, hooks.resume)
 		if err != nil {
 			return nil, err
 		}
@@ -162,6 +249,23 @@ func (f *FS) put(ctx context.Context, parent *dirNode, name, oldID string, data 
 	return f.describe(ctx, parent, res.FileID, rname, in), nil
 }
 
+// upload resumes an interrupted upload when 123pan still knows it, else
+// starts one.
+func (f *FS) upload(ctx context.Context, in remote.UploadInput, resume *resumePoint) (*remote.UploadResult, error) {
+	if resume != nil && resume.preuploadID != "" {
+		in.SliceSize = resume.sliceSize
+		res, err := f.rc.ResumeUpload(ctx, resume.preuploadID, in)
+		if err == nil {
+			return res, nil
+		}
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		f.log.Info("could not resume an upload; starting it again", "name", in.Name, "err", err)
+	}
+	return f.rc.Upload(ctx, in)
+}
+
 // describe fetches the entry of a file just made; if that fails, it makes
 // do with what is known and has the folder listed again.
 func (f *FS) describe(ctx context.Context, parent *dirNode, id, rname string, in remote.UploadInput) *wire.Entry {
@@ -176,15 +280,29 @@ func (f *FS) describe(ctx context.Context, parent *dirNode, id, rname string, in
 		CreateAt: now, UpdateAt: now, ParentFileID: wire.ID(in.ParentID)}
 }
 
+// tmpPrefix starts the names replacements are uploaded under.
+const tmpPrefix = ".pan123fs-"
+
 // tmpName is the name a replacement is uploaded under before it takes the
-// real name.
+// real name: ".pan123fs-XXXXXXXX-NAME".
 func tmpName(rname string) string {
 	var b [4]byte
 	rand.Read(b[:])
-	prefix := ".pan123fs-" + hex.EncodeToString(b[:]) + "-"
+	prefix := tmpPrefix + hex.EncodeToString(b[:]) + "-"
 	for utf8.RuneCountInString(prefix+rname) >= wire.MaxNameLen {
 		_, size := utf8.DecodeLastRuneInString(rname)
 		rname = rname[:len(rname)-size]
 	}
 	return prefix + rname
+}
+
+// isTmpName tells whether name is a temporary name made by tmpName for
+// rname (possibly shortened).
+func isTmpName(name, rname string) bool {
+	rest, ok := strings.CutPrefix(name, tmpPrefix)
+	if !ok || len(rest) < 9 || rest[8] != '-' {
+		return false
+	}
+	short := rest[9:]
+	return short != "" && strings.HasPrefix(rname, short)
 }

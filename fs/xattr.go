@@ -81,3 +81,21 @@ func (n *fileNode) Setxattr(ctx context.Context, attr string, data []byte, flags
 func (n *fileNode) Removexattr(ctx context.Context, attr string) syscall.Errno {
 	return syscall.ENOTSUP
 }
+
+// xattrControl, on the mount's root, names the socket that `pan123fs
+// status` and `pan123fs sync` talk to.
+const xattrControl = "user.pan123.control"
+
+var _ = (fs.NodeGetxattrer)((*dirNode)(nil))
+
+// Getxattr answers user.pan123.control on the root; ENODATA otherwise.
+func (d *dirNode) Getxattr(ctx context.Context, attr string, dest []byte) (uint32, syscall.Errno) {
+	v := d.fsys.opts.ControlSocket
+	if d != d.fsys.root || attr != xattrControl || v == "" {
+		return 0, syscall.ENODATA
+	}
+	if len(dest) < len(v) {
+		return uint32(len(v)), syscall.ERANGE
+	}
+	return uint32(copy(dest, v)), 0
+}

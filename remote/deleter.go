@@ -18,6 +18,17 @@ type DeleterOptions struct {
 	// CallTimeout bounds one delete call, retries included (default 2 min).
 	CallTimeout time.Duration
 	Logger      *slog.Logger
+	// Journal, if set, records queued IDs so that a restart can send them:
+	// each is added when queued, made durable before its call, and marked
+	// done after the call (sent or given up).
+	Journal DeleteJournal
+}
+
+// DeleteJournal is where a Deleter records its queue (spool.Journal is one).
+type DeleteJournal interface {
+	AddDeletes(ids []string, sync bool) error
+	DoneDeletes(ids []string) error
+	SyncDeletes() error
 }
 
 // Deleter coalesces deletes into calls of up to 100 IDs. Enqueue returns at
@@ -73,6 +84,11 @@ func (d *Deleter) Enqueue(id string, done func(error)) {
 			it.cbs = append(it.cbs, done)
 		}
 		return
+	}
+	if j := d.opts.Journal; j != nil {
+		if err := j.AddDeletes([]string{id}, false); err != nil {
+			d.opts.Logger.Warn("journal: recording a delete", "id", id, "err", err)
+		}
 	}
 	it := &delItem{id: id, finished: make(chan struct{})}
 	if done != nil {
@@ -233,11 +249,21 @@ func (d *Deleter) send(batch []*delItem) {
 	for i, it := range batch {
 		ids[i] = it.id
 	}
+	if j := d.opts.Journal; j != nil {
+		if err := j.SyncDeletes(); err != nil {
+			d.opts.Logger.Warn("journal: syncing deletes", "err", err)
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), d.opts.CallTimeout)
 	err := d.del(ctx, ids)
 	cancel()
 	if err != nil {
 		d.opts.Logger.Error("delete call failed", "ids", len(ids), "err", err)
+	}
+	if j := d.opts.Journal; j != nil {
+		if jerr := j.DoneDeletes(ids); jerr != nil {
+			d.opts.Logger.Warn("journal: recording deletes done", "err", jerr)
+		}
 	}
 	d.mu.Lock()
 	for _, it := range batch {

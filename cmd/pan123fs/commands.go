@@ -7,5 +7,7 @@ func subcommands() []*cobra.Command {
 	return []*cobra.Command{
 		newEmulatorCmd(),
 		newMountCmd(),
+		newStatusCmd(),
+		newSyncCmd(),
 	}
 }

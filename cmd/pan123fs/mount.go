@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,6 +30,7 @@ type mountFlags struct {
 	umask                                     string
 	dirTTL, attrTimeout, drainTimeout         time.Duration
 	cacheMax, spoolMax                        int64
+	uploads                                   int
 }
 
 func newMountCmd() *cobra.Command {
@@ -56,7 +58,7 @@ be put there. See SEMANTICS.md for what every operation does.`,
 	f.StringVar(&fl.clientSecret, "client-secret", "", "client secret (default $PAN123_CLIENT_SECRET; prefer the variable)")
 	f.StringVar(&fl.stateDir, "state-dir", "", "spool, saved token and caches (default $PAN123FS_STATE_DIR or ~/.local/state/pan123fs)")
 	f.BoolVar(&fl.emulator, "emulator", false, "serve an embedded emulator on loopback and mount it")
-	f.StringVar(&fl.writeBack, "write-back", "", "close returns once the data is in the spool; upload after DELAY (not available yet)")
+	f.StringVar(&fl.writeBack, "write-back", "", "close returns once the data is safely in the spool; the upload follows after DELAY")
 	f.Lookup("write-back").NoOptDefVal = "5s"
 	f.BoolVar(&fl.readOnly, "read-only", false, "mount read-only")
 	f.BoolVar(&fl.allowOther, "allow-other", false, "let other users access the mount")
@@ -69,14 +71,20 @@ be put there. See SEMANTICS.md for what every operation does.`,
 	f.DurationVar(&fl.attrTimeout, "attr-timeout", time.Second, "kernel entry and attribute cache time")
 	f.DurationVar(&fl.drainTimeout, "drain-timeout", time.Minute, "how long unmounting waits for queued deletes")
 	f.Int64Var(&fl.cacheMax, "cache-max-size", 1<<30, "bytes of downloaded content kept in the block cache")
+	f.IntVar(&fl.uploads, "uploads", 4, "background uploads at once (write-back, retries, recovery)")
 	f.Int64Var(&fl.spoolMax, "spool-max-size", 0, "bytes the spool may hold (0 = limited by free disk space only)")
 	return cmd
 }
 
 func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 	log := newLogger(fl.debug)
+	var writeBack time.Duration
 	if fl.writeBack != "" {
-		return errors.New("--write-back is not available in this version: close(2) always waits for the upload")
+		d, err := time.ParseDuration(fl.writeBack)
+		if err != nil || d < 0 {
+			return fmt.Errorf("--write-back=%s: not a duration (e.g. 5s)", fl.writeBack)
+		}
+		writeBack = max(d, time.Nanosecond)
 	}
 	umask, err := strconv.ParseUint(fl.umask, 8, 32)
 	if err != nil {
@@ -123,15 +131,30 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 	if err != nil {
 		return err
 	}
+	journal, err := spool.OpenJournal(filepath.Join(state, "journal"))
+	if err != nil {
+		return err
+	}
+	defer journal.Close()
 	blocks, err := cache.NewBlockCache(cache.Options{Dir: filepath.Join(state, "cache"), MaxBytes: fl.cacheMax, MinFree: 256 << 20})
 	if err != nil {
 		return err
 	}
-	fsys := pfs.New(rc, sp, blocks, pfs.Options{
+	sock := controlPath(state)
+	fsys := pfs.New(rc, sp, journal, blocks, pfs.Options{
 		UID: uint32(fl.uid), GID: uint32(fl.gid), Umask: uint32(umask),
 		DirTTL: fl.dirTTL, EntryTimeout: fl.attrTimeout, AttrTimeout: fl.attrTimeout,
-		ReadOnly: fl.readOnly, Logger: log,
+		ReadOnly: fl.readOnly, Logger: log, WriteBack: writeBack > 0, WriteBackDelay: writeBack,
+		Uploads: fl.uploads, RecoveryDir: filepath.Join(state, "recovery"), ControlSocket: sock,
 	})
+	if err := fsys.Recover(ctx); err != nil {
+		log.Error("some journaled work could not be taken up; it stays journaled", "err", err)
+	}
+	stopControl, err := serveControl(sock, fsys, log)
+	if err != nil {
+		return err
+	}
+	defer stopControl()
 	server, err := fsys.Mount(mnt, pfs.MountOptions{AllowOther: fl.allowOther, Debug: fl.debug, DirectMount: os.Geteuid() == 0})
 	if err != nil {
 		return fmt.Errorf("mount %s: %w", mnt, err)
@@ -154,10 +177,21 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 	drainCtx, cancel := context.WithTimeout(context.Background(), fl.drainTimeout)
 	defer cancel()
 	if err := fsys.Close(drainCtx); err != nil {
-		log.Warn("pending deletes left unsent", "err", err)
+		log.Warn("work left for the next mount", "err", err)
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// controlPath is where the control socket goes: in the state directory,
+// unless that path is too long for a unix socket.
+func controlPath(state string) string {
+	p := filepath.Join(state, "control.sock")
+	if len(p) < 100 {
+		return p
+	}
+	sum := sha256.Sum256([]byte(state))
+	return filepath.Join(os.TempDir(), fmt.Sprintf("pan123fs-%x.sock", sum[:8]))
 }
 
 // startEmbeddedEmulator serves an emulator on loopback for --emulator.

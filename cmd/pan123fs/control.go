@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"syscall"
+	"time"
+
+	pfs "github.com/pan123fs/pan123fs/fs"
+)
+
+// The control socket: a mount serves its status and a sync barrier over
+// HTTP on a unix socket (mode 0600) in its state directory. The root of the
+// mount names the socket in its user.pan123.control attribute, which is how
+// `pan123fs status MOUNTPOINT` finds it.
+//
+//	GET  /status          → fs.Status as JSON
+//	POST /sync?timeout=D  → 200 once what was pending is on 123pan; 500 with the reason otherwise
+
+const controlXattr = "user.pan123.control"
+
+// serveControl listens on path and serves fsys until the listener closes.
+func serveControl(path string, fsys *pfs.FS, log *slog.Logger) (func(), error) {
+	os.Remove(path) // a socket left by a killed mount
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(fsys.Status())
+	})
+	mux.HandleFunc("POST /sync", func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if d, err := time.ParseDuration(r.URL.Query().Get("timeout")); err == nil && d > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, d)
+			defer cancel()
+		}
+		if err := fsys.Sync(ctx); err != nil {
+			if errors.Is(err, context.DeadlineExceeded) {
+				err = errors.New("timed out; still pending: see pan123fs status")
+			}
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	srv := &http.Server{Handler: mux}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Warn("control socket stopped", "err", err)
+		}
+	}()
+	return func() { srv.Close(); os.Remove(path) }, nil
+}
+
+// controlClient finds the control socket of the mount at mnt.
+func controlClient(mnt string) (*http.Client, error) {
+	buf := make([]byte, 4096)
+	n, err := syscall.Getxattr(mnt, controlXattr, buf)
+	if err != nil {
+		return nil, fmt.Errorf("%s is not a pan123fs mount (no %s attribute): %w", mnt, controlXattr, err)
+	}
+	sock := string(buf[:n])
+	return &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		},
+	}}, nil
+}

@@ -1,0 +1,95 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/pan123fs/pan123fs/spool"
+)
+
+// Status is the mount's pending work, as `pan123fs status` shows it.
+type Status struct {
+	Items          []Item      `json:"items"`
+	Recovered      []Recovered `json:"recovered,omitempty"`
+	DeletesPending int         `json:"deletesPending"`
+	SpoolBytes     int64       `json:"spoolBytes"`
+}
+
+// Item is one file not yet on 123pan.
+type Item struct {
+	Path     string `json:"path"`
+	State    string `json:"state"` // writing, pending, uploading, failed
+	Size     int64  `json:"size"`
+	Done     int64  `json:"done"` // bytes of the running upload sent
+	Attempts int    `json:"attempts,omitempty"`
+	Error    string `json:"error,omitempty"`
+}
+
+// Status reports the files on their way to 123pan and the deletes queued.
+func (f *FS) Status() Status {
+	st := Status{SpoolBytes: f.spool.Used()}
+	if f.journal != nil {
+		st.DeletesPending = len(f.journal.PendingDeletes())
+	}
+	for _, n := range f.pendingNodes() {
+		path := n.path()
+		n.mu.Lock()
+		it := Item{Path: path, Size: n.sizeLocked(), Done: n.done, Attempts: n.attempts, State: n.state}
+		if n.jstate == spool.Writing {
+			it.State = "writing"
+		}
+		if n.state == stateUploading {
+			it.State = stateUploading
+		}
+		if n.lastErr != nil {
+			it.Error = n.lastErr.Error()
+		}
+		n.mu.Unlock()
+		st.Items = append(st.Items, it)
+	}
+	sort.Slice(st.Items, func(a, b int) bool { return st.Items[a].Path < st.Items[b].Path })
+	f.pendMu.Lock()
+	st.Recovered = append(st.Recovered, f.recovered...)
+	f.pendMu.Unlock()
+	return st
+}
+
+// Sync waits until every upload and delete pending when it was called is
+// done, and says which failed. Files still open for writing are not waited for.
+func (f *FS) Sync(ctx context.Context) error {
+	var nodes []*fileNode
+	var failed []string
+	for _, n := range f.pendingNodes() {
+		n.mu.Lock()
+		js, refused, dirty := n.jstate, n.refused, n.dirty
+		n.mu.Unlock()
+		switch {
+		case refused:
+			failed = append(failed, n.path())
+		case dirty && (js == spool.Closed || js == spool.Uploading || js == spool.Failed):
+			nodes = append(nodes, n)
+			f.queue.schedule(n, 0)
+		}
+	}
+	if err := f.queue.waitFor(ctx, nodes); err != nil {
+		return err
+	}
+	for _, n := range nodes {
+		n.mu.Lock()
+		left, err := n.dirty && !n.unlinked, n.lastErr
+		n.mu.Unlock()
+		if left {
+			failed = append(failed, fmt.Sprintf("%s (%v)", n.path(), err))
+		}
+	}
+	if err := f.deleter.Flush(ctx); err != nil {
+		failed = append(failed, "deletes: "+err.Error())
+	}
+	if len(failed) > 0 {
+		return errors.New("not on 123pan: " + strings.Join(failed, "; "))
+	}
+	return nil
+}
