@@ -54,6 +54,7 @@ type fileNode struct {
 	resume   *resumePoint // an upload a restart may resume; GUARDED_BY(mu)
 	refused  bool         // 123pan refused the upload for good; GUARDED_BY(mu)
 	jstate   spool.State  // the state last journaled; GUARDED_BY(mu)
+	writeErr error        // a write or truncate failed: the data is incomplete; GUARDED_BY(mu)
 }
 
 // resumePoint is an interrupted upload 123pan may still know.
@@ -203,6 +204,7 @@ func (n *fileNode) truncate(ctx context.Context, size int64) error {
 		return nil
 	}
 	if err := n.data.Truncate(size); err != nil {
+		n.writeErr = err
 		return err
 	}
 	n.dirty = true

@@ -84,6 +84,7 @@ func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, sys
 		}
 	}
 	if err != nil {
+		n.writeErr = err
 		return uint32(cnt), n.fsys.toErrno("write", n.name, err)
 	}
 	return uint32(cnt), 0

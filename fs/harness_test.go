@@ -38,7 +38,20 @@ type testEnv struct {
 
 func newTestEnv(t *testing.T, opts Options) *testEnv {
 	t.Helper()
-	emu, err := emulator.New(emulator.Config{SliceSize: testSlice, AsyncDelay: 20 * time.Millisecond})
+	return newTestEnvWith(t, envConfig{opts: opts})
+}
+
+// envConfig are the less common knobs of a test mount.
+type envConfig struct {
+	opts        Options
+	rejectEmpty bool  // the emulator refuses zero-byte files
+	spoolMax    int64 // spool size limit (0: none)
+}
+
+func newTestEnvWith(t *testing.T, ec envConfig) *testEnv {
+	t.Helper()
+	opts := ec.opts
+	emu, err := emulator.New(emulator.Config{SliceSize: testSlice, AsyncDelay: 20 * time.Millisecond, RejectEmpty: ec.rejectEmpty})
 	require.NoError(t, err)
 	require.NoError(t, emu.Start("127.0.0.1:0"))
 	t.Cleanup(func() { emu.Close() })
@@ -56,7 +69,7 @@ func newTestEnv(t *testing.T, opts Options) *testEnv {
 	}
 	rc := newClient()
 	state := t.TempDir()
-	sp, err := spool.Open(filepath.Join(state, "spool"), 0, 0)
+	sp, err := spool.Open(filepath.Join(state, "spool"), ec.spoolMax, 0)
 	require.NoError(t, err)
 	j, err := spool.OpenJournal(filepath.Join(state, "journal"))
 	require.NoError(t, err)

@@ -81,6 +81,9 @@ func (f *FS) copyRemote(ctx context.Context, dst *spool.File, key cache.Key, url
 // (write-back). An upload that fails for a reason that may pass is tried
 // again in the background; close still reports the failure.
 func (n *fileNode) closeWrite(ctx context.Context) error {
+	if err := n.discardFailedWrite(); err != nil {
+		return err
+	}
 	n.mu.Lock()
 	dirty, data := n.dirty && !n.unlinked, n.data
 	if !dirty && data != nil && !n.refused {
@@ -98,6 +101,44 @@ func (n *fileNode) closeWrite(ctx context.Context) error {
 		return nil
 	}
 	return n.uploadNow(ctx)
+}
+
+// discardFailedWrite drops the content of a file whose writing failed (a
+// full spool, a disk error): it is never uploaded in part. A file that has
+// a version on 123pan shows that version again; a new file disappears. It
+// returns the write's error, for close(2) to report.
+func (n *fileNode) discardFailedWrite() error {
+	n.mu.Lock()
+	werr := n.writeErr
+	if werr == nil {
+		n.mu.Unlock()
+		return nil
+	}
+	n.writeErr = nil
+	n.dirty = false
+	n.gen++
+	n.unjournalLocked()
+	n.fsys.queue.cancel(n)
+	if n.data != nil {
+		n.data.Remove()
+		n.data = nil
+	}
+	parent, name, isNew := n.parent, n.name, n.id == ""
+	if isNew {
+		n.unlinked = true
+	}
+	n.mu.Unlock()
+	n.fsys.log.Warn("writing failed; the incomplete content is dropped, not uploaded", "name", name, "err", werr)
+	if isNew {
+		parent.mu.Lock()
+		if parent.children[name] == n {
+			delete(parent.children, name)
+		}
+		parent.mu.Unlock()
+		parent.RmChild(name)
+		parent.NotifyEntry(name)
+	}
+	return werr
 }
 
 // commit makes the spool data durable and journals the file as complete.
