@@ -224,3 +224,13 @@ func uploadInput(parentID, name string, data []byte) remote.UploadInput {
 	sum := md5.Sum(data)
 	return remote.UploadInput{ParentID: parentID, Name: name, Src: bytes.NewReader(data), Size: int64(len(data)), MD5: hex.EncodeToString(sum[:])}
 }
+
+// httpPost posts a text body and returns the status code.
+func httpPost(url, body string) (int, error) {
+	resp, err := http.Post(url, "text/plain", strings.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
