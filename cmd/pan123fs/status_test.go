@@ -58,7 +58,7 @@ func TestJournalSurvivesDrainTimeout(t *testing.T) {
 	url := startEmulator(t)
 	state := t.TempDir()
 	m := startMountArgs(t, t.TempDir(), "--api-base", url, "--state-dir", state, "--write-back=1ms", "--drain-timeout", "2s")
-	sh(t, m.mnt, "ls") // the token and the listing, before 123pan starts failing
+	sh(t, m.mnt, "ls")         // the token and the listing, before 123pan starts failing
 	setFaults(t, url, "429=1") // refused, never applied
 	sh(t, m.mnt, "echo keep > keep.txt")
 	require.NoError(t, m.stop(t))
