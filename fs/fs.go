@@ -88,6 +88,7 @@ type FS struct {
 	root    *dirNode
 
 	localIno atomic.Uint64 // inode numbers for nodes not on 123pan yet
+	counters counters
 
 	pendMu    sync.Mutex
 	pending   map[*fileNode]struct{} // journaled nodes; GUARDED_BY(pendMu)

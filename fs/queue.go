@@ -190,6 +190,7 @@ func (q *uploadQueue) run(n *fileNode) {
 	retry := err != nil && !permanent(err)
 	var backoff time.Duration
 	if retry {
+		q.f.counters.retries.Add(1)
 		n.mu.Lock()
 		n.attempts++
 		backoff = min(time.Second<<min(n.attempts-1, 20), q.maxBackoff)

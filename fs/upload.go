@@ -200,6 +200,12 @@ func (n *fileNode) sync(ctx context.Context) error {
 	}
 	e, err := n.fsys.put(ctx, parent, name, oldID, data, hooks)
 
+	if err != nil {
+		n.fsys.counters.uploadErrors.Add(1)
+	} else {
+		n.fsys.counters.uploads.Add(1)
+		n.fsys.counters.uploadBytes.Add(data.Size())
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if err != nil {

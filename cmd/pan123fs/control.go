@@ -21,6 +21,7 @@ import (
 // `pan123fs status MOUNTPOINT` finds it.
 //
 //	GET  /status          → fs.Status as JSON
+//	GET  /metrics         → Prometheus text-format counters
 //	POST /sync?timeout=D  → 200 once what was pending is on 123pan; 500 with the reason otherwise
 
 const controlXattr = "user.pan123.control"
@@ -40,6 +41,10 @@ func serveControl(path string, fsys *pfs.FS, log *slog.Logger) (func(), error) {
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(fsys.Status())
+	})
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		fsys.Metrics(w)
 	})
 	mux.HandleFunc("POST /sync", func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -39,6 +40,16 @@ func TestStatusAndSync(t *testing.T) {
 	assert.Equal(t, int64(300000), tree["photo.jpg"].Size)
 	assert.Equal(t, md5sumOf([]byte("hi\n")), tree["a/note.txt"].Etag)
 	assert.Contains(t, sh(t, m.mnt, binary+" status "+m.mnt), "everything is on 123pan")
+	hc, err := controlClient(m.mnt)
+	require.NoError(t, err)
+	resp, err := hc.Get("http://pan123fs/metrics")
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	metrics := string(body)
+	assert.Contains(t, metrics, "pan123fs_uploads_total 2")
+	assert.Contains(t, metrics, "pan123fs_upload_bytes_total 300003")
 
 	assert.Contains(t, shErr(t, m.mnt, binary+" status "+t.TempDir()), "not a pan123fs mount")
 }
