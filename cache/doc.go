@@ -7,8 +7,9 @@
 // that is not cached share one fetch.
 //
 // Blocks live in Dir/<hash of key and block size>/<block number>, written
-// to a temporary file, synced and renamed into place, so a block file that
-// exists is complete. NewBlockCache re-indexes the blocks a previous run
+// to a temporary file and renamed into place (not fsync'd: the cache is
+// disposable), and a block whose length is not what the file's size implies
+// is discarded when read or re-indexed. NewBlockCache re-indexes the blocks a previous run
 // left (least recently stored first), deletes stray temporary files, and
 // leaves anything else in Dir alone.
 //

@@ -59,8 +59,10 @@ func (c *BlockCache) makeRoom(l int64) bool {
 	return true
 }
 
-// writeTemp writes data to a synced temporary file beside id's block file
-// and returns its path, or "" if that failed.
+// writeTemp writes data to a temporary file beside id's block file and
+// returns its path, or "" if that failed. It is not fsync'd: the cache is
+// disposable, and a block cut short by a power loss fails the length check
+// when it is read or re-indexed.
 func (c *BlockCache) writeTemp(id blockID, data []byte) string {
 	dir := filepath.Join(c.dir, id.dir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -71,9 +73,6 @@ func (c *BlockCache) writeTemp(id blockID, data []byte) string {
 		return ""
 	}
 	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -55,6 +55,7 @@ type fileNode struct {
 	refused  bool         // 123pan refused the upload for good; GUARDED_BY(mu)
 	jstate   spool.State  // the state last journaled; GUARDED_BY(mu)
 	writeErr error        // a write or truncate failed: the data is incomplete; GUARDED_BY(mu)
+	cachedID string       // the ID whose content the kernel may have cached; GUARDED_BY(mu)
 }
 
 // resumePoint is an interrupted upload 123pan may still know.
@@ -242,5 +243,22 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint3
 			return nil, 0, n.fsys.toErrno("open", n.path(), err)
 		}
 	}
-	return n.newHandle(write), 0, 0
+	return n.newHandle(write), n.keepCache(write), 0
+}
+
+// keepCache lets the kernel keep its page cache of the file across opens
+// while the content is the same remote file ID (whose content never
+// changes). A new ID, or content in the spool, drops it.
+func (n *fileNode) keepCache(write bool) uint32 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	keep := !write && n.data == nil && n.id != "" && n.id == n.cachedID
+	n.cachedID = ""
+	if !write && n.data == nil {
+		n.cachedID = n.id
+	}
+	if keep {
+		return fuse.FOPEN_KEEP_CACHE
+	}
+	return 0
 }

@@ -75,6 +75,11 @@ func (o *Options) setDefaults() {
 	}
 }
 
+// CacheBlockSize is the block size the mount's block cache should use: as
+// small as a thumbnail read, so that scattered reads download about what
+// they read; sequential reads fetch many blocks per request (readahead.go).
+const CacheBlockSize = 64 << 10
+
 // FS is one mounted image host.
 type FS struct {
 	rc      *remote.Client

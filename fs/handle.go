@@ -17,6 +17,7 @@ import (
 type handle struct {
 	n     *fileNode
 	write bool
+	ra    readAhead
 }
 
 var (
@@ -59,7 +60,11 @@ func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadRes
 	fetch := func(ctx context.Context, off, length int64) (io.ReadCloser, error) {
 		return n.fsys.rc.NewReader(url, size).OpenRange(ctx, off, length)
 	}
-	cnt, err := n.fsys.blocks.ReadAt(ctx, cache.Key{FileID: id, Etag: etag}, size, fetch, dest, off)
+	key := cache.Key{FileID: id, Etag: etag}
+	if start, length := h.ra.advise(off, int64(len(dest)), size); length > 0 {
+		go n.fsys.blocks.Prefetch(context.Background(), key, size, fetch, start, length)
+	}
+	cnt, err := n.fsys.blocks.ReadAt(ctx, key, size, fetch, dest, off)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, n.fsys.toErrno("read", n.path(), err)
 	}

@@ -73,7 +73,7 @@ func newTestEnvWith(t *testing.T, ec envConfig) *testEnv {
 	require.NoError(t, err)
 	j, err := spool.OpenJournal(filepath.Join(state, "journal"))
 	require.NoError(t, err)
-	bc, err := cache.NewBlockCache(cache.Options{Dir: t.TempDir(), MaxBytes: 64 << 20})
+	bc, err := cache.NewBlockCache(cache.Options{Dir: t.TempDir(), MaxBytes: 64 << 20, BlockSize: CacheBlockSize})
 	require.NoError(t, err)
 	if opts.Logger == nil {
 		opts.Logger = quietLogger()

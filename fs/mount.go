@@ -34,7 +34,7 @@ func (f *FS) Mount(mountpoint string, mo MountOptions) (*fuse.Server, error) {
 			DirectMount:       mo.DirectMount,
 			DirectMountStrict: false,
 			MaxWrite:          1 << 20,
-			MaxReadAhead:      1 << 20,
+			MaxReadAhead:      32 << 10, // our read-ahead does the rest (readahead.go)
 		},
 	}
 	if f.opts.ReadOnly {

@@ -136,7 +136,7 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 		return err
 	}
 	defer journal.Close()
-	blocks, err := cache.NewBlockCache(cache.Options{Dir: filepath.Join(state, "cache"), MaxBytes: fl.cacheMax, MinFree: 256 << 20})
+	blocks, err := cache.NewBlockCache(cache.Options{Dir: filepath.Join(state, "cache"), MaxBytes: fl.cacheMax, MinFree: 256 << 20, BlockSize: pfs.CacheBlockSize})
 	if err != nil {
 		return err
 	}
