@@ -9,5 +9,6 @@ func subcommands() []*cobra.Command {
 		newMountCmd(),
 		newStatusCmd(),
 		newSyncCmd(),
+		newURLCmd(),
 	}
 }
