@@ -34,3 +34,9 @@ fuzz:
 
 clean:
 	rm -rf bin
+
+# Benchmark: a 1 GiB upload through remote.Client against the emulator run as
+# a separate process, with one curl PUT of the same file as the baseline.
+.PHONY: bench-upload
+bench-upload: build
+	$(GO) run ./tools/benchupload -pan123fs $(BIN) -size 1GiB

@@ -98,6 +98,7 @@ type FS struct {
 	pendMu    sync.Mutex
 	pending   map[*fileNode]struct{} // journaled nodes; GUARDED_BY(pendMu)
 	recovered []Recovered            // files kept from writes cut short by a crash; GUARDED_BY(pendMu)
+	deferred  []deferred             // journal records not taken up yet; GUARDED_BY(pendMu)
 }
 
 // New builds the filesystem over the spool and its journal (which may hold

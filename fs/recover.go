@@ -20,6 +20,7 @@ type Recovered struct {
 	Saved string    `json:"saved"` // where its data is now
 	Size  int64     `json:"size"`
 	When  time.Time `json:"when"`
+	Why   string    `json:"why"`
 }
 
 // Recover takes up the work an earlier run left in the journal: files that
@@ -40,6 +41,7 @@ func (f *FS) Recover(ctx context.Context) error {
 	for _, r := range recs {
 		if err := f.recoverOne(ctx, r); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", r.Path, err))
+			f.deferRecovery(r, err)
 		}
 	}
 	for _, id := range f.journal.PendingDeletes() {
@@ -48,7 +50,65 @@ func (f *FS) Recover(ctx context.Context) error {
 	if n := len(recs); n > 0 {
 		f.log.Info("journal replayed", "files", n, "deletes", len(f.journal.PendingDeletes()))
 	}
+	if len(errs) > 0 {
+		go f.retryRecovery()
+	}
 	return errors.Join(errs...)
+}
+
+// deferred is a journal record that could not be taken up yet (123pan
+// unreachable at start, say): it is tried again in the background, and
+// status and sync count it as pending.
+type deferred struct {
+	rec spool.Record
+	err error
+}
+
+func (f *FS) deferRecovery(r spool.Record, err error) {
+	f.pendMu.Lock()
+	defer f.pendMu.Unlock()
+	f.deferred = append(f.deferred, deferred{rec: r, err: err})
+}
+
+// retryRecovery takes up deferred records until none is left or the
+// filesystem closes, waiting longer after each round that fails.
+func (f *FS) retryRecovery() {
+	wait := 2 * time.Second
+	for {
+		select {
+		case <-f.queue.done:
+			return
+		case <-time.After(wait):
+		}
+		f.pendMu.Lock()
+		todo := f.deferred
+		f.deferred = nil
+		f.pendMu.Unlock()
+		for _, d := range todo {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			err := f.recoverOne(ctx, d.rec)
+			cancel()
+			if err != nil {
+				f.deferRecovery(d.rec, err)
+			} else {
+				f.log.Info("journaled file taken up", "path", d.rec.Path)
+			}
+		}
+		f.pendMu.Lock()
+		left := len(f.deferred)
+		f.pendMu.Unlock()
+		if left == 0 {
+			return
+		}
+		wait = min(2*wait, time.Minute)
+	}
+}
+
+// deferredCount is how many journal records wait to be taken up.
+func (f *FS) deferredCount() int {
+	f.pendMu.Lock()
+	defer f.pendMu.Unlock()
+	return len(f.deferred)
 }
 
 func (f *FS) recoverOne(ctx context.Context, r spool.Record) error {
@@ -77,7 +137,7 @@ func (f *FS) recoverOne(ctx context.Context, r spool.Record) error {
 	}
 	n := &fileNode{fsys: f, ino: f.newLocalIno(), parent: parent, name: name, id: r.OldID,
 		data: data, dirty: true, gen: 1, mtime: r.Updated, state: statePending,
-		key: r.Key, seq: r.Seq, attempts: r.Attempts}
+		key: r.Key, seq: r.Seq, attempts: r.Attempts, jstate: r.State}
 	if r.PreuploadID != "" {
 		n.resume = &resumePoint{preuploadID: r.PreuploadID, sliceSize: r.SliceSize}
 	}
@@ -96,14 +156,22 @@ func (f *FS) recoverOne(ctx context.Context, r spool.Record) error {
 	if old, ok := parent.children[name].(*fileNode); ok {
 		old.mu.Lock()
 		same := old.entry.Etag == r.MD5 && old.entry.Size == r.Size && old.id != "" && old.id != r.OldID
-		oldID := old.id
+		oldID, local := old.id, old.id == "" || old.dirty
+		newer := old.id != r.OldID && entryTime(&old.entry).After(r.Updated.Add(time.Second))
 		old.mu.Unlock()
-		if same {
+		switch {
+		case same:
 			// The upload finished before the record could be removed.
 			parent.mu.Unlock()
 			f.log.Info("journaled file is already on 123pan", "path", r.Path)
 			data.Remove()
 			return f.journal.Remove(r.Key)
+		case local || newer:
+			// Written again since this record: the record is stale. Its
+			// data is kept aside, never written over the newer file.
+			parent.mu.Unlock()
+			data.Close()
+			return f.keepAside(r, path, "superseded by a newer version")
 		}
 		n.id = oldID // the user's last complete write replaces what is there
 	} else if _, isDir := parent.children[name].(*dirNode); isDir {
@@ -124,6 +192,12 @@ func (f *FS) recoverOne(ctx context.Context, r spool.Record) error {
 // keepUnfinished moves the data of a file whose writing was cut short to
 // the recovery folder: it is never uploaded as if complete.
 func (f *FS) keepUnfinished(r spool.Record, path string) error {
+	return f.keepAside(r, path, "was being written when pan123fs stopped")
+}
+
+// keepAside moves a journaled file's data to the recovery folder, reports
+// it, and drops its record.
+func (f *FS) keepAside(r spool.Record, path, why string) error {
 	dir := f.opts.RecoveryDir
 	if dir == "" {
 		dir = filepath.Join(filepath.Dir(f.spool.Dir()), "recovery")
@@ -136,15 +210,14 @@ func (f *FS) keepUnfinished(r spool.Record, path string) error {
 		return err
 	}
 	st, _ := os.Stat(saved)
-	rec := Recovered{Path: r.Path, Saved: saved, When: time.Now()}
+	rec := Recovered{Path: r.Path, Saved: saved, When: time.Now(), Why: why}
 	if st != nil {
 		rec.Size = st.Size()
 	}
 	f.pendMu.Lock()
 	f.recovered = append(f.recovered, rec)
 	f.pendMu.Unlock()
-	f.log.Warn("a file was still being written when pan123fs stopped; its data is kept, not uploaded",
-		"path", r.Path, "saved", saved, "size", rec.Size)
+	f.log.Warn("journaled data kept aside, not uploaded", "why", why, "path", r.Path, "saved", saved, "size", rec.Size)
 	return f.journal.Remove(r.Key)
 }
 

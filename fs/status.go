@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/pan123fs/pan123fs/spool"
 )
@@ -73,6 +74,10 @@ func (f *FS) Status() Status {
 	sort.Slice(st.Items, func(a, b int) bool { return st.Items[a].Path < st.Items[b].Path })
 	f.pendMu.Lock()
 	st.Recovered = append(st.Recovered, f.recovered...)
+	for _, d := range f.deferred {
+		st.Items = append(st.Items, Item{Path: d.rec.Path, State: statePending, Size: d.rec.Size,
+			Error: "journaled; waiting to be taken up: " + d.err.Error()})
+	}
 	f.pendMu.Unlock()
 	return st
 }
@@ -80,6 +85,13 @@ func (f *FS) Status() Status {
 // Sync waits until every upload and delete pending when it was called is
 // done, and says which failed. Files still open for writing are not waited for.
 func (f *FS) Sync(ctx context.Context) error {
+	for f.deferredCount() > 0 {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("journaled files not taken up yet: %w", ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 	var nodes []*fileNode
 	var failed []string
 	for _, n := range f.pendingNodes() {

@@ -264,8 +264,10 @@ func auditRemote(t *testing.T, rc *remote.Client, srcs map[string]srcFile, ok ma
 			case known && s.md5 == sum && s.size == size:
 			case byMD5[fmt.Sprintf("%s/%d", sum, size)]:
 				a.misplaced = append(a.misplaced, fmt.Sprintf("%s (%d B)", p, size))
-			default:
+			case known:
 				a.partials = append(a.partials, fmt.Sprintf("%s (%d B of %d)", p, size, s.size))
+			default:
+				a.partials = append(a.partials, fmt.Sprintf("%s (%d B, no file was copied there)", p, size))
 			}
 		}
 	}
@@ -387,8 +389,8 @@ func TestCrashLosesNothing(t *testing.T) {
 		wait := copyUntilStopped(mnt, files, writers, &stop)
 		delay := 300*time.Millisecond + time.Duration(rng.Int64N(int64(1700*time.Millisecond)))
 		time.Sleep(delay)
+		stop.Store(true) // no cp starts after the kill: those in flight are the interesting ones
 		killMount(t, p)
-		stop.Store(true)
 		results := wait()
 
 		var ok, failed int
@@ -408,6 +410,14 @@ func TestCrashLosesNothing(t *testing.T) {
 		st := settledStatus(t, mnt, fmt.Sprintf("round %d", round))
 		for _, r := range st.Recovered {
 			assert.False(t, allOK[r.Path], "round %d: %s was recovered as cut short, yet its cp succeeded", round, r.Path)
+			saved, err := os.ReadFile(r.Saved)
+			if assert.NoError(t, err, "round %d: the data of %s kept aside", round, r.Path) {
+				src, known := allSrcs[r.Path]
+				assert.True(t, known, "round %d: recovered %s was never copied", round, r.Path)
+				whole := mustRead(t, src.path)
+				assert.True(t, len(saved) <= len(whole) && bytes.Equal(saved, whole[:len(saved)]),
+					"round %d: the %d bytes kept of %s are not the start of what cp wrote", round, len(saved), r.Path)
+			}
 		}
 
 		a := auditRemote(t, rc, allSrcs, allOK, dirs)

@@ -77,7 +77,7 @@ func printStatus(w io.Writer, st *pfs.Status) {
 		fmt.Fprintf(w, "%d deletes queued\n", st.DeletesPending)
 	}
 	for _, r := range st.Recovered {
-		fmt.Fprintf(w, "recovered %s  %s: was being written when pan123fs stopped; data kept in %s\n", r.Path, humanBytes(r.Size), r.Saved)
+		fmt.Fprintf(w, "recovered %s  %s: %s; data kept in %s\n", r.Path, humanBytes(r.Size), r.Why, r.Saved)
 	}
 }
 
