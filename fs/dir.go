@@ -122,7 +122,6 @@ func (d *dirNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrO
 
 // Setattr accepts and ignores mode, owner and time changes (SEMANTICS.md).
 func (d *dirNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
-	ctx = detach(ctx)
 	if d.fsys.opts.ReadOnly {
 		return syscall.EROFS
 	}

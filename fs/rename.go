@@ -101,6 +101,24 @@ func (nd *dirNode) target(ctx context.Context, newName string, src node, isDir b
 	return dst, nil
 }
 
+// makeRoom readies newName (remote name rname) in nd to receive src: an
+// entry there is checked and deleted, and a queued delete of that name is
+// sent. same reports that newName already is src.
+func (nd *dirNode) makeRoom(ctx context.Context, newName, rname string, src node, isDir bool, flags uint32) (same bool, err error) {
+	dst, err := nd.target(ctx, newName, src, isDir, flags)
+	if err != nil || dst == src {
+		return dst == src, err
+	}
+	if dst != nil {
+		if err := nd.fsys.removeTarget(ctx, dst); err != nil {
+			return false, err
+		}
+	}
+	nd.mu.Lock()
+	defer nd.mu.Unlock()
+	return false, nd.clearDeletingLocked(ctx, rname)
+}
+
 // removeTarget deletes the entry a rename replaces, before the new one
 // takes its name (123pan refuses two entries of one name).
 func (f *FS) removeTarget(ctx context.Context, dst node) error {
@@ -123,19 +141,7 @@ func (f *FS) removeTarget(ctx context.Context, dst node) error {
 func (d *dirNode) renameFile(ctx context.Context, s *fileNode, name string, nd *dirNode, newName, rname string, flags uint32) error {
 	s.uploadMu.Lock()
 	defer s.uploadMu.Unlock()
-	dst, err := nd.target(ctx, newName, s, false, flags)
-	if err != nil || dst == s {
-		return err
-	}
-	if dst != nil {
-		if err := d.fsys.removeTarget(ctx, dst); err != nil {
-			return err
-		}
-	}
-	nd.mu.Lock()
-	err = nd.clearDeletingLocked(ctx, rname)
-	nd.mu.Unlock()
-	if err != nil {
+	if same, err := nd.makeRoom(ctx, newName, rname, s, false, flags); err != nil || same {
 		return err
 	}
 
@@ -192,19 +198,7 @@ func (d *dirNode) renameFile(ctx context.Context, s *fileNode, name string, nd *
 }
 
 func (d *dirNode) renameDir(ctx context.Context, s *dirNode, name string, nd *dirNode, newName, rname string, flags uint32) error {
-	dst, err := nd.target(ctx, newName, s, true, flags)
-	if err != nil || dst == s {
-		return err
-	}
-	if dst != nil {
-		if err := d.fsys.removeTarget(ctx, dst); err != nil {
-			return err
-		}
-	}
-	nd.mu.Lock()
-	err = nd.clearDeletingLocked(ctx, rname)
-	nd.mu.Unlock()
-	if err != nil {
+	if same, err := nd.makeRoom(ctx, newName, rname, s, true, flags); err != nil || same {
 		return err
 	}
 	oldID, oldR := s.remoteID(), encodeName(name)
@@ -214,6 +208,7 @@ func (d *dirNode) renameDir(ctx context.Context, s *dirNode, name string, nd *di
 			return err
 		}
 	} else {
+		var err error
 		if newID, err = d.fsys.moveFolderContent(ctx, oldID, nd.remoteID(), rname); err != nil {
 			return err
 		}
