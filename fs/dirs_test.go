@@ -135,18 +135,30 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 func TestFailedDeleteShowsTheFileAgain(t *testing.T) {
-	env := newTestEnv(t, Options{DirTTL: time.Hour})
+	env := newTestEnv(t, Options{DirTTL: time.Hour, DeleteRounds: 2, DeleteBackoff: 10 * time.Millisecond})
 	require.NoError(t, os.WriteFile(env.path("stays.png"), []byte("1"), 0o644))
 	env.setFaults(t, "429=1") // a definite refusal: a 5xx may come after the delete was done
 	require.NoError(t, os.Remove(env.path("stays.png")), "unlink answers at once")
 	_, err := os.Stat(env.path("stays.png"))
 	assert.True(t, errors.Is(err, os.ErrNotExist))
-	assert.Error(t, env.fsys.deleter.Flush(t.Context()), "the delete call fails")
+	assert.Error(t, env.fsys.deleter.Flush(t.Context()), "the delete call fails, is tried again, and is given up")
+	assert.GreaterOrEqual(t, env.calls("POST /api/v1/oss/file/delete"), int64(3), "three rounds of calls")
 	env.setFaults(t, "")
 	assert.Contains(t, env.remoteEntries(t), "stays.png", "nothing was deleted")
 	time.Sleep(1100 * time.Millisecond) // past the kernel's negative entry cache
 	_, err = os.Stat(env.path("stays.png"))
 	assert.NoError(t, err, "the file shows up again at the next listing")
+}
+
+func TestDeleteRetriedAfterPassingFailure(t *testing.T) {
+	env := newTestEnv(t, Options{DeleteBackoff: 300 * time.Millisecond})
+	require.NoError(t, os.WriteFile(env.path("goes.png"), []byte("1"), 0o644))
+	env.setFaults(t, "429=1")
+	require.NoError(t, os.Remove(env.path("goes.png")))
+	time.Sleep(150 * time.Millisecond) // the first call fails
+	env.setFaults(t, "")
+	require.NoError(t, env.fsys.deleter.Flush(t.Context()), "the next round succeeds")
+	assert.Empty(t, env.remoteEntries(t))
 }
 
 func TestRemoteNamesThatCannotBeLinuxNamesAreHidden(t *testing.T) {

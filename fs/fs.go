@@ -33,6 +33,11 @@ type Options struct {
 	EntryTimeout time.Duration // kernel dentry cache (default 1 s)
 	AttrTimeout  time.Duration // kernel attribute cache (default 1 s)
 	DeleteWindow time.Duration // how long unlinks are coalesced before a delete call (default 200 ms)
+	// DeleteRounds and DeleteBackoff: how often and after how long a delete
+	// call that failed for a reason that may pass is made again
+	// (remote.DeleterOptions; defaults 5 and 2 s, doubling).
+	DeleteRounds  int
+	DeleteBackoff time.Duration
 
 	ReadOnly bool
 	Logger   *slog.Logger
@@ -108,7 +113,8 @@ func New(rc *remote.Client, sp *spool.Spool, j *spool.Journal, blocks *cache.Blo
 	f := &FS{rc: rc, spool: sp, journal: j, blocks: blocks, opts: opts, log: opts.Logger,
 		pending: map[*fileNode]struct{}{}}
 	f.localIno.Store(1 << 62)
-	do := remote.DeleterOptions{Window: opts.DeleteWindow, Logger: opts.Logger}
+	do := remote.DeleterOptions{Window: opts.DeleteWindow, Logger: opts.Logger,
+		Rounds: opts.DeleteRounds, RoundBackoff: opts.DeleteBackoff}
 	if j != nil {
 		do.Journal = j
 	}

@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -18,6 +19,12 @@ type DeleterOptions struct {
 	// CallTimeout bounds one delete call, retries included (default 2 min).
 	CallTimeout time.Duration
 	Logger      *slog.Logger
+	// Rounds is how many times IDs whose call failed for a reason that may
+	// pass (after the client's own retries) are queued again, waiting
+	// RoundBackoff, doubling up to a minute, before each (defaults 5 and 2 s).
+	// After that the delete is given up.
+	Rounds       int
+	RoundBackoff time.Duration
 	// Journal, if set, records queued IDs so that a restart can send them:
 	// each is added when queued, made durable before its call, and marked
 	// done after the call (sent or given up).
@@ -48,6 +55,7 @@ type Deleter struct {
 
 type delItem struct {
 	id       string
+	rounds   int // calls that failed for a reason that may pass
 	cbs      []func(error)
 	finished chan struct{}
 	err      error
@@ -67,6 +75,12 @@ func newDeleter(del func(ctx context.Context, ids []string) error, o DeleterOpti
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.Rounds == 0 {
+		o.Rounds = 5
+	}
+	if o.RoundBackoff <= 0 {
+		o.RoundBackoff = 2 * time.Second
 	}
 	d := &Deleter{del: del, opts: o, pending: map[string]*delItem{},
 		kick: make(chan struct{}, 1), done: make(chan struct{})}
@@ -257,8 +271,13 @@ func (d *Deleter) send(batch []*delItem) {
 	ctx, cancel := context.WithTimeout(context.Background(), d.opts.CallTimeout)
 	err := d.del(ctx, ids)
 	cancel()
+	if err != nil && (IsTemporary(err) || errors.Is(err, ErrRateLimited) || errors.Is(err, context.DeadlineExceeded)) &&
+		batch[0].rounds < d.opts.Rounds {
+		d.retryLater(batch, err)
+		return
+	}
 	if err != nil {
-		d.opts.Logger.Error("delete call failed", "ids", len(ids), "err", err)
+		d.opts.Logger.Error("delete call failed; given up", "ids", len(ids), "err", err)
 	}
 	if j := d.opts.Journal; j != nil {
 		if jerr := j.DoneDeletes(ids); jerr != nil {
@@ -277,4 +296,22 @@ func (d *Deleter) send(batch []*delItem) {
 			cb(err)
 		}
 	}
+}
+
+// retryLater queues a failed batch again after a backoff that doubles with
+// each round, up to a minute. The IDs stay pending (and journaled).
+func (d *Deleter) retryLater(batch []*delItem, err error) {
+	rounds := batch[0].rounds + 1
+	wait := min(d.opts.RoundBackoff<<(rounds-1), time.Minute)
+	d.opts.Logger.Warn("delete call failed; will try again", "ids", len(batch), "in", wait, "err", err)
+	time.AfterFunc(wait, func() {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		for _, it := range batch {
+			it.rounds = rounds
+		}
+		d.queue = append(d.queue, batch...)
+		d.urgent = true
+		d.signal()
+	})
 }

@@ -1,0 +1,127 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fakeDeletes records the batches a Deleter sends.
+type fakeDeletes struct {
+	mu      sync.Mutex
+	batches [][]string
+	fail    error
+	delay   time.Duration
+}
+
+func (f *fakeDeletes) del(ctx context.Context, ids []string) error {
+	time.Sleep(f.delay)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.batches = append(f.batches, append([]string(nil), ids...))
+	return f.fail
+}
+
+func (f *fakeDeletes) calls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.batches)
+}
+
+func quietDeleter(del func(context.Context, []string) error, o DeleterOptions) *Deleter {
+	o.Logger = slog.New(slog.DiscardHandler)
+	return newDeleter(del, o)
+}
+
+func TestDeleterCoalescesIntoBatchesOf100(t *testing.T) {
+	f := &fakeDeletes{delay: 100 * time.Millisecond} // a slow call: IDs gather behind it
+	d := quietDeleter(f.del, DeleterOptions{Window: 50 * time.Millisecond})
+	for i := 0; i < 250; i++ {
+		d.Enqueue(fmt.Sprint(i), nil)
+	}
+	assert.True(t, d.Pending("7"))
+	require.NoError(t, d.Flush(t.Context()))
+	assert.Equal(t, 3, f.calls(), "250 IDs in 3 calls")
+	seen := map[string]bool{}
+	for _, b := range f.batches {
+		assert.LessOrEqual(t, len(b), 100)
+		for _, id := range b {
+			assert.False(t, seen[id], "%s sent twice", id)
+			seen[id] = true
+		}
+	}
+	assert.Len(t, seen, 250)
+	assert.False(t, d.Pending("7"))
+	require.NoError(t, d.Close(t.Context()))
+}
+
+func TestDeleterWaitSendsAtOnce(t *testing.T) {
+	f := &fakeDeletes{}
+	d := quietDeleter(f.del, DeleterOptions{Window: time.Hour})
+	d.Enqueue("a", nil)
+	start := time.Now()
+	require.NoError(t, d.Wait(t.Context(), "a"))
+	assert.Less(t, time.Since(start), 10*time.Second, "Wait does not sit out the window")
+	assert.NoError(t, d.Wait(t.Context(), "never queued"))
+	require.NoError(t, d.Close(t.Context()))
+}
+
+func TestDeleterRetriesPassingFailuresThenGivesUp(t *testing.T) {
+	f := &fakeDeletes{fail: fmt.Errorf("wrapped: %w", &APIError{Endpoint: "delete", Code: 429, Err: ErrRateLimited})}
+	d := quietDeleter(f.del, DeleterOptions{Window: time.Millisecond, Rounds: 2, RoundBackoff: time.Millisecond})
+	var got error
+	done := make(chan struct{})
+	d.Enqueue("x", func(err error) { got = err; close(done) })
+	<-done
+	assert.True(t, errors.Is(got, ErrRateLimited))
+	assert.Equal(t, 3, f.calls(), "the first call and two more rounds")
+
+	f2 := &fakeDeletes{fail: &APIError{Endpoint: "delete", Code: 1, Message: "bad request"}}
+	d2 := quietDeleter(f2.del, DeleterOptions{Window: time.Millisecond, Rounds: 2, RoundBackoff: time.Millisecond})
+	assert.Error(t, func() error { d2.Enqueue("y", nil); return d2.Flush(t.Context()) }())
+	assert.Equal(t, 1, f2.calls(), "a definite refusal is not tried again")
+}
+
+type memDeleteJournal struct {
+	mu          sync.Mutex
+	added, done []string
+	syncs       int
+}
+
+func (j *memDeleteJournal) AddDeletes(ids []string, sync bool) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.added = append(j.added, ids...)
+	return nil
+}
+func (j *memDeleteJournal) DoneDeletes(ids []string) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.done = append(j.done, ids...)
+	return nil
+}
+func (j *memDeleteJournal) SyncDeletes() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.syncs++
+	return nil
+}
+
+func TestDeleterJournals(t *testing.T) {
+	f := &fakeDeletes{}
+	j := &memDeleteJournal{}
+	d := quietDeleter(f.del, DeleterOptions{Window: time.Millisecond, Journal: j})
+	d.Enqueue("a", nil)
+	d.Enqueue("b", nil)
+	require.NoError(t, d.Flush(t.Context()))
+	assert.ElementsMatch(t, []string{"a", "b"}, j.added)
+	assert.ElementsMatch(t, []string{"a", "b"}, j.done)
+	assert.GreaterOrEqual(t, j.syncs, 1, "made durable before the call")
+}
