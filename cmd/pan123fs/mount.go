@@ -31,6 +31,7 @@ type mountFlags struct {
 	dirTTL, attrTimeout, drainTimeout         time.Duration
 	cacheMax, spoolMax                        int64
 	uploads                                   int
+	cpuProfile                                string
 }
 
 func newMountCmd() *cobra.Command {
@@ -72,12 +73,20 @@ be put there. See SEMANTICS.md for what every operation does.`,
 	f.DurationVar(&fl.drainTimeout, "drain-timeout", time.Minute, "how long unmounting waits for queued deletes")
 	f.Int64Var(&fl.cacheMax, "cache-max-size", 1<<30, "bytes of downloaded content kept in the block cache")
 	f.IntVar(&fl.uploads, "uploads", 4, "background uploads at once (write-back, retries, recovery)")
+	f.StringVar(&fl.cpuProfile, "cpu-profile", "", "write a CPU profile of the mount to FILE (for performance work)")
 	f.Int64Var(&fl.spoolMax, "spool-max-size", 0, "bytes the spool may hold (0 = limited by free disk space only)")
 	return cmd
 }
 
 func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 	log := newLogger(fl.debug)
+	if fl.cpuProfile != "" {
+		stop, err := startCPUProfile(fl.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	var writeBack time.Duration
 	if fl.writeBack != "" {
 		d, err := time.ParseDuration(fl.writeBack)
