@@ -25,7 +25,6 @@ type dirNode struct {
 	name     string            // local name, GUARDED_BY(mu)
 	mtime    time.Time         // GUARDED_BY(mu)
 	children map[string]node   // local name → node; nil until listed; GUARDED_BY(mu)
-	loadedAt time.Time         // when children came from a list call; GUARDED_BY(mu)
 	deleting map[string]string // remote name → ID of an entry whose delete is queued; GUARDED_BY(mu)
 	removed  bool              // rmdir'd or renamed over; GUARDED_BY(mu)
 }

@@ -3,7 +3,6 @@ package fs
 import (
 	"context"
 	"sort"
-	"time"
 )
 
 // loadLocked fills d.children from list calls when they are missing, older
@@ -14,7 +13,7 @@ import (
 //
 // call with d.mu held
 func (d *dirNode) loadLocked(ctx context.Context, force bool) error {
-	if d.children != nil && !force && time.Since(d.loadedAt) < d.fsys.opts.DirTTL {
+	if d.children != nil && !force && d.fsys.listings.Fresh(d) {
 		return nil
 	}
 	if d.removed {
@@ -67,7 +66,7 @@ func (d *dirNode) loadLocked(ctx context.Context, force bool) error {
 		}
 	}
 	d.children = fresh
-	d.loadedAt = time.Now()
+	d.fsys.listings.Loaded(d, len(fresh))
 	return nil
 }
 
@@ -91,14 +90,32 @@ func (d *dirNode) restore(name string, gone node) {
 			d.children[name] = gone
 		}
 	}
-	d.loadedAt = time.Time{}
+	d.fsys.listings.Invalidate(d)
 }
 
 // invalidate makes the next access list the folder again.
 func (d *dirNode) invalidate() {
-	d.mu.Lock()
-	d.loadedAt = time.Time{}
-	d.mu.Unlock()
+	d.fsys.listings.Invalidate(d)
+}
+
+// dropListing is the listing tracker's eviction: it frees the folder's
+// listing unless the folder is busy, holds files not on 123pan yet, or the
+// kernel still holds one of its entries. It never waits for a lock.
+func (d *dirNode) dropListing() bool {
+	if !d.mu.TryLock() {
+		return false
+	}
+	defer d.mu.Unlock()
+	for _, ch := range d.children {
+		if f, ok := ch.(*fileNode); ok && f.localOnly() {
+			return false
+		}
+		if !ch.EmbeddedInode().Forgotten() {
+			return false
+		}
+	}
+	d.children = nil
+	return true
 }
 
 // clearDeletingLocked makes sure no queued delete of an entry named rname in

@@ -44,8 +44,9 @@ func (d *dirNode) mkdir(ctx context.Context, name string) (*dirNode, error) {
 		return nil, err
 	}
 	now := time.Now()
-	ch := &dirNode{fsys: d.fsys, parent: d, name: name, mtime: now, children: map[string]node{}, loadedAt: now}
+	ch := &dirNode{fsys: d.fsys, parent: d, name: name, mtime: now, children: map[string]node{}}
 	ch.setID(id)
+	d.fsys.listings.Loaded(ch, 0)
 	d.children[name] = ch
 	d.mtime = now
 	return ch, nil
@@ -84,6 +85,7 @@ func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
 		return syscall.ENOTEMPTY
 	}
 	delete(d.children, name)
+	d.fsys.listings.Forget(ch)
 	d.queueDeleteLocked(encodeName(name), ch.remoteID(), ch)
 	d.mtime = time.Now()
 	return 0

@@ -30,6 +30,8 @@ type Options struct {
 	Umask    uint32 // applied to 0644 files and 0755 folders
 
 	DirTTL       time.Duration // how long a folder listing is trusted (default 30 s)
+	MaxListed    int           // entries of folder listings kept in memory, least recently used dropped (default 200,000)
+	Clock        cache.Clock   // for listing TTLs (default the system clock); tests move their own
 	EntryTimeout time.Duration // kernel dentry cache (default 1 s)
 	AttrTimeout  time.Duration // kernel attribute cache (default 1 s)
 	DeleteWindow time.Duration // how long unlinks are coalesced before a delete call (default 200 ms)
@@ -60,6 +62,9 @@ func (o *Options) setDefaults() {
 	if o.DirTTL == 0 {
 		o.DirTTL = 30 * time.Second
 	}
+	if o.MaxListed == 0 {
+		o.MaxListed = 200_000
+	}
 	if o.EntryTimeout == 0 {
 		o.EntryTimeout = time.Second
 	}
@@ -87,15 +92,16 @@ const CacheBlockSize = 64 << 10
 
 // FS is one mounted image host.
 type FS struct {
-	rc      *remote.Client
-	spool   *spool.Spool
-	blocks  *cache.BlockCache
-	deleter *remote.Deleter
-	journal *spool.Journal
-	queue   *uploadQueue
-	opts    Options
-	log     *slog.Logger
-	root    *dirNode
+	rc       *remote.Client
+	spool    *spool.Spool
+	blocks   *cache.BlockCache
+	listings *cache.Listings[*dirNode]
+	deleter  *remote.Deleter
+	journal  *spool.Journal
+	queue    *uploadQueue
+	opts     Options
+	log      *slog.Logger
+	root     *dirNode
 
 	localIno atomic.Uint64 // inode numbers for nodes not on 123pan yet
 	counters counters
@@ -113,6 +119,7 @@ func New(rc *remote.Client, sp *spool.Spool, j *spool.Journal, blocks *cache.Blo
 	f := &FS{rc: rc, spool: sp, journal: j, blocks: blocks, opts: opts, log: opts.Logger,
 		pending: map[*fileNode]struct{}{}}
 	f.localIno.Store(1 << 62)
+	f.listings = cache.NewListings(opts.DirTTL, opts.MaxListed, opts.Clock, (*dirNode).dropListing)
 	do := remote.DeleterOptions{Window: opts.DeleteWindow, Logger: opts.Logger,
 		Rounds: opts.DeleteRounds, RoundBackoff: opts.DeleteBackoff}
 	if j != nil {

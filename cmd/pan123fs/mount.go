@@ -30,7 +30,7 @@ type mountFlags struct {
 	umask                                     string
 	dirTTL, attrTimeout, drainTimeout         time.Duration
 	cacheMax, spoolMax                        int64
-	uploads                                   int
+	uploads, maxListed                        int
 	cpuProfile                                string
 }
 
@@ -69,6 +69,7 @@ be put there. See SEMANTICS.md for what every operation does.`,
 	f.StringVar(&fl.rateLimit, "rate-limit", "", "requests per second per endpoint, e.g. create=2,list=4 (defaults: the developer guide's table; 0 = unlimited)")
 	f.BoolVar(&fl.debug, "debug", false, "log every FUSE request and debug messages")
 	f.DurationVar(&fl.dirTTL, "dir-cache-ttl", 30*time.Second, "how long a folder listing is trusted")
+	f.IntVar(&fl.maxListed, "dir-cache-entries", 200_000, "folder-listing entries kept in memory (least recently used folders dropped)")
 	f.DurationVar(&fl.attrTimeout, "attr-timeout", time.Second, "kernel entry and attribute cache time")
 	f.DurationVar(&fl.drainTimeout, "drain-timeout", time.Minute, "how long unmounting waits for queued deletes")
 	f.Int64Var(&fl.cacheMax, "cache-max-size", 1<<30, "bytes of downloaded content kept in the block cache")
@@ -152,7 +153,7 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 	sock := controlPath(state)
 	fsys := pfs.New(rc, sp, journal, blocks, pfs.Options{
 		UID: uint32(fl.uid), GID: uint32(fl.gid), Umask: uint32(umask),
-		DirTTL: fl.dirTTL, EntryTimeout: fl.attrTimeout, AttrTimeout: fl.attrTimeout,
+		DirTTL: fl.dirTTL, MaxListed: fl.maxListed, EntryTimeout: fl.attrTimeout, AttrTimeout: fl.attrTimeout,
 		ReadOnly: fl.readOnly, Logger: log, WriteBack: writeBack > 0, WriteBackDelay: writeBack,
 		Uploads: fl.uploads, RecoveryDir: filepath.Join(state, "recovery"), ControlSocket: sock,
 	})
