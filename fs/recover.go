@@ -124,10 +124,9 @@ func (f *FS) recoverOne(ctx context.Context, r spool.Record) error {
 	if err != nil {
 		return err
 	}
-	if data.Size() != r.Size {
+	if sum, err := data.MD5(); data.Size() != r.Size || err != nil || (r.MD5 != "" && sum != r.MD5) {
 		data.Close()
-		f.log.Error("spool file size differs from its journal record; keeping it aside", "path", r.Path)
-		return f.keepUnfinished(r, path)
+		return f.keepAside(r, path, "its data does not match its journal record (cut short by a power loss?)")
 	}
 	dir, name := splitPath(r.Path)
 	parent, err := f.resolveDir(ctx, dir)

@@ -141,7 +141,12 @@ func (n *fileNode) discardFailedWrite() error {
 	return werr
 }
 
-// commit makes the spool data durable and journals the file as complete.
+// commit journals the file as complete. In write-back mode, where close
+// returns before the upload, the spool data is fsync'd first. In the
+// default mode close returns only after the upload, so the data need not
+// survive a power loss before then: the journal record (always fsync'd)
+// carries its md5, and a restart that finds the data differs keeps it
+// aside instead of uploading it (recover.go).
 func (n *fileNode) commit() error {
 	n.mu.Lock()
 	data := n.data
@@ -149,8 +154,10 @@ func (n *fileNode) commit() error {
 	if data == nil {
 		return nil
 	}
-	if err := data.Sync(); err != nil {
-		return err
+	if n.fsys.opts.WriteBack {
+		if err := data.Sync(); err != nil {
+			return err
+		}
 	}
 	return n.journal(spool.Closed)
 }
