@@ -40,3 +40,11 @@ clean:
 .PHONY: bench-upload
 bench-upload: build
 	$(GO) run ./tools/benchupload -pan123fs $(BIN) -size 1GiB
+
+# Benchmark: the scenarios of tools/bench (cp, reads, small files, rate
+# limits, deletes, listings, thumbnails, memory) against an emulator and
+# mounts run as separate processes; prints a table and writes
+# bench-results.json. `make bench BENCHFLAGS=-quick` for a smoke run.
+.PHONY: bench
+bench: build
+	$(GO) run ./tools/bench -pan123fs $(BIN) $(BENCHFLAGS)

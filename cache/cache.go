@@ -63,16 +63,20 @@ type Stats struct {
 // BlockCache is an on-disk LRU cache of fixed-size blocks of remote files.
 // It is safe for concurrent use.
 //
-// Locking: mu guards the LRU, the byte count and the in-flight map, and is
-// held while a block file is opened, renamed into place or deleted, so that
-// a block is in the LRU exactly when its file exists. Fetching, writing
-// block data and reading it happen outside mu.
+// Locking: mu guards the LRU, the byte count, the in-flight map and the
+// free-space estimate, and is held while a block file is opened for reading
+// or deleted. A block enters the LRU only once its file is whole (it is
+// written while the block is in flight, which keeps everyone else off it).
+// Fetching, writing block data and reading it happen outside mu.
 type BlockCache struct {
 	dir       string
 	blockSize int64
 	maxBytes  int64
 	minFree   int64
 	freeSpace func(dir string) (int64, error) // statfs; tests replace it
+
+	freeKnown   int64 // free bytes at the last statfs; GUARDED_BY(mu)
+	sinceStatfs int64 // bytes stored since; GUARDED_BY(mu)
 
 	mu       sync.Mutex
 	lru      *simplelru.LRU[blockID, int64] // GUARDED_BY(mu): block -> length

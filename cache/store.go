@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 )
@@ -14,18 +15,14 @@ const tmpPrefix = "tmp-"
 // Failing to store is not an error: the data has been served already.
 func (c *BlockCache) store(id blockID, data []byte) {
 	l := int64(len(data))
-	tmp := ""
+	stored := false
 	if l <= c.maxBytes && c.makeRoom(l) {
-		tmp = c.writeTemp(id, data)
+		stored = c.writeBlock(id, data)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.inflight, id)
-	if tmp == "" {
-		return
-	}
-	if err := os.Rename(tmp, c.blockPath(id)); err != nil {
-		os.Remove(tmp)
+	if !stored {
 		return
 	}
 	c.lru.Add(id, l)
@@ -37,18 +34,31 @@ func (c *BlockCache) store(id blockID, data []byte) {
 	}
 }
 
+// statfsEvery is how many bytes may be stored between two statfs calls
+// while free space is well above MinFree.
+const statfsEvery = 16 << 20
+
 // makeRoom evicts least recently used blocks until storing l more bytes
 // leaves MinFree bytes free on disk, and reports whether it does.
 func (c *BlockCache) makeRoom(l int64) bool {
 	if c.minFree <= 0 {
 		return true
 	}
+	c.mu.Lock()
+	if c.freeKnown > 0 && c.sinceStatfs+l < statfsEvery && c.freeKnown-c.sinceStatfs-l >= c.minFree+statfsEvery {
+		// Far from the floor: no need to ask the disk for every block.
+		c.sinceStatfs += l
+		c.mu.Unlock()
+		return true
+	}
+	c.mu.Unlock()
 	free, err := c.freeSpace(c.dir)
 	if err != nil {
 		return false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.freeKnown, c.sinceStatfs = free, l
 	for free-l < c.minFree {
 		n, ok := c.evictOldestLocked()
 		if !ok {
@@ -59,28 +69,30 @@ func (c *BlockCache) makeRoom(l int64) bool {
 	return true
 }
 
-// writeTemp writes data to a temporary file beside id's block file and
-// returns its path, or "" if that failed. It is not fsync'd: the cache is
-// disposable, and a block cut short by a power loss fails the length check
-// when it is read or re-indexed.
-func (c *BlockCache) writeTemp(id blockID, data []byte) string {
-	dir := filepath.Join(c.dir, id.dir)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return ""
+// writeBlock writes data as id's block file. It is written in place, not
+// fsync'd: a block enters the index (and so is read) only once it is
+// whole, the cache is disposable, and a block cut short by a crash fails
+// the length check when it is re-indexed.
+func (c *BlockCache) writeBlock(id blockID, data []byte) bool {
+	path := c.blockPath(id)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if errors.Is(err, os.ErrNotExist) {
+		if err = os.MkdirAll(filepath.Dir(path), 0o700); err == nil {
+			f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		}
 	}
-	f, err := os.CreateTemp(dir, tmpPrefix+"*")
 	if err != nil {
-		return ""
+		return false
 	}
 	_, err = f.Write(data)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(f.Name())
-		return ""
+		os.Remove(path)
+		return false
 	}
-	return f.Name()
+	return true
 }
 
 // evictOldestLocked deletes the least recently used block and returns its

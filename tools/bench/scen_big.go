@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pan123fs/pan123fs/remote"
+)
+
+// s1: cp of a big file into the mount (default mode) against the client's
+// own upload of a same-size file.
+func (b *bench) s1(ctx context.Context) []row {
+	title := fmt.Sprintf("cp %s into the mount (default mode)", sizeText(b.big))
+	target := "≤ 1.15× baseline"
+	r, err := b.s1run(ctx, title, target)
+	if err != nil {
+		return []row{failed("1", title, target, err)}
+	}
+	return []row{r}
+}
+
+func (b *bench) s1run(ctx context.Context, title, target string) (row, error) {
+	// Baseline: md5 + remote.Client.Upload with the client's defaults (as
+	// the mount's client: 4 slices at once, default rate limits). Its own
+	// random content: the same bytes would make the mount's create "reuse".
+	srcA := filepath.Join(b.tmp, "s1-baseline.bin")
+	sumA, err := writeRandom(srcA, b.big)
+	if err != nil {
+		return row{}, err
+	}
+	c, err := b.newUploader("bench-s1-baseline", nil)
+	if err != nil {
+		return row{}, err
+	}
+	dirID, err := b.e.admin.Mkdir(ctx, "", "s1-baseline")
+	if err != nil {
+		return row{}, err
+	}
+	t0 := time.Now()
+	sum, err := md5File(srcA)
+	if err != nil {
+		return row{}, err
+	}
+	f, err := os.Open(srcA)
+	if err != nil {
+		return row{}, err
+	}
+	res, err := c.Upload(ctx, remote.UploadInput{ParentID: dirID, Name: "big.bin", Src: f, Size: b.big, MD5: sum})
+	base := time.Since(t0)
+	f.Close()
+	os.Remove(srcA)
+	if err != nil {
+		return row{}, fmt.Errorf("baseline upload: %w", err)
+	}
+	if sum != sumA || res.Reused {
+		return row{}, fmt.Errorf("baseline: md5 %s (written %s), reused %v", sum, sumA, res.Reused)
+	}
+
+	srcB := filepath.Join(b.tmp, "s1-big.bin")
+	sumB, err := writeRandom(srcB, b.big)
+	if err != nil {
+		return row{}, err
+	}
+	b.state["big"], b.state["big.md5"] = srcB, sumB
+	m, err := b.mount(ctx, "s1")
+	if err != nil {
+		return row{}, err
+	}
+	defer b.stopMount(m)
+	if err := os.Mkdir(filepath.Join(m.dir, "s1"), 0o755); err != nil {
+		return row{}, err
+	}
+	d, err := timed(ctx, "cp", srcB, filepath.Join(m.dir, "s1", "big.bin"))
+	if err != nil {
+		return row{}, err
+	}
+	hwm := m.hwm.Peak(m.cmd.Process.Pid)
+	if err := b.e.checkFolder(ctx, "s1", map[string]string{"big.bin": sumB}, b.big); err != nil {
+		return row{}, err
+	}
+	ratio := d.Seconds() / base.Seconds()
+	return row{ID: "1", Scenario: title, Figure: d.Seconds(), Unit: "s", Baseline: fp(base.Seconds()), Ratio: fp(ratio),
+		Text:     fmt.Sprintf("%.2f s (%.0f MiB/s)", d.Seconds(), mib(b.big)/d.Seconds()),
+		BaseText: fmt.Sprintf("%.2f s (%.0f MiB/s)", base.Seconds(), mib(b.big)/base.Seconds()),
+		Target:   target, Met: ratio <= 1.15,
+		Measures: fmt.Sprintf("wall time of `cp SRC MNT/s1/big.bin` (%s of random data, default mode: cp exits once the file is on the emulator; checked by its etag afterwards) against md5 of another %s file + remote.Client.Upload of it with the client's defaults (4 slices at once, default rate limits) to the same emulator; ratio = mount time / baseline time. Mount peak RSS during the cp: %.1f MiB.",
+			sizeText(b.big), sizeText(b.big), mib(hwm)),
+		Details: map[string]any{"cp_seconds": d.Seconds(), "baseline_seconds": base.Seconds(), "mount_vmhwm_bytes": hwm}}, nil
+}
+
+// s2: sequential read of scenario 1's file through a fresh mount (cold),
+// then again (warm), against curl of its download link.
+func (b *bench) s2(ctx context.Context) []row {
+	tc, tw := "≥ 0.8× curl", "≥ 3× cold"
+	titleC := fmt.Sprintf("read %s through the mount, cold", sizeText(b.big))
+	titleW := fmt.Sprintf("read %s through the mount, warm", sizeText(b.big))
+	rows, err := b.s2run(ctx, titleC, titleW, tc, tw)
+	if err != nil {
+		return []row{failed("2a", titleC, tc, err), failed("2b", titleW, tw, err)}
+	}
+	return rows
+}
+
+func (b *bench) s2run(ctx context.Context, titleC, titleW, tc, tw string) ([]row, error) {
+	if b.state["big"] == "" {
+		return nil, errors.New("scenario 2 reads scenario 1's file: run scenario 1 too")
+	}
+	m, err := b.mount(ctx, "s2")
+	if err != nil {
+		return nil, err
+	}
+	defer b.stopMount(m)
+	path := filepath.Join(m.dir, "s1", "big.bin")
+	buf := make([]byte, 4096)
+	n, err := syscall.Getxattr(path, "user.pan123.url", buf)
+	if err != nil {
+		return nil, fmt.Errorf("getxattr user.pan123.url: %w", err)
+	}
+	url := string(buf[:n])
+
+	t0 := time.Now()
+	out, err := sh(ctx, "curl", "-sS", "-o", "/dev/null", "-w", "%{size_download}", url)
+	curl := time.Since(t0)
+	if err != nil {
+		return nil, err
+	}
+	if got, _ := strconv.ParseInt(strings.TrimSpace(out), 10, 64); got != b.big {
+		return nil, fmt.Errorf("curl downloaded %s bytes, want %d", out, b.big)
+	}
+	tr0, err := b.e.traffic(ctx, "s1")
+	if err != nil {
+		return nil, err
+	}
+	nc, cold, err := readAll(path, nil)
+	if err != nil || nc != b.big {
+		return nil, fmt.Errorf("cold read: %d bytes, %v", nc, err)
+	}
+	tr1, err := b.e.traffic(ctx, "s1")
+	if err != nil {
+		return nil, err
+	}
+	nw, warm, err := readAll(path, nil)
+	if err != nil || nw != b.big {
+		return nil, fmt.Errorf("warm read: %d bytes, %v", nw, err)
+	}
+	tr2, err := b.e.traffic(ctx, "s1")
+	if err != nil {
+		return nil, err
+	}
+	h := md5.New() // a third, untimed read checks the content
+	if _, _, err := readAll(path, h); err != nil {
+		return nil, err
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != b.state["big.md5"] {
+		return nil, fmt.Errorf("read through the mount: md5 %s, want %s", got, b.state["big.md5"])
+	}
+	rate := func(d time.Duration) float64 { return mib(b.big) / d.Seconds() }
+	rc, rw, rcurl := rate(cold), rate(warm), rate(curl)
+	det := map[string]any{"curl_seconds": curl.Seconds(), "cold_seconds": cold.Seconds(), "warm_seconds": warm.Seconds(),
+		"cold_downloaded_bytes": tr1 - tr0, "warm_downloaded_bytes": tr2 - tr1}
+	return []row{
+		{ID: "2a", Scenario: titleC, Figure: rc, Unit: "MiB/s", Baseline: fp(rcurl), Ratio: fp(rc / rcurl),
+			Text: fmt.Sprintf("%.0f MiB/s", rc), BaseText: fmt.Sprintf("curl %.0f MiB/s", rcurl), Target: tc, Met: rc >= 0.8*rcurl,
+			Measures: fmt.Sprintf("throughput of reading MNT/s1/big.bin (%s) start to end in 1 MiB read(2)s on a fresh mount (own state dir: empty block cache; cold page cache for the mount) against `curl -sS -o /dev/null` of its user.pan123.url; the mount downloaded %.0f MiB for it.",
+				sizeText(b.big), mib(tr1-tr0)), Details: det},
+		{ID: "2b", Scenario: titleW, Figure: rw, Unit: "MiB/s", Baseline: fp(rc), Ratio: fp(rw / rc),
+			Text: fmt.Sprintf("%.0f MiB/s", rw), BaseText: fmt.Sprintf("cold %.0f MiB/s", rc), Target: tw, Met: rw >= 3*rc,
+			Measures: fmt.Sprintf("the same read again right after, same mount (block cache and kernel page cache as the cold read left them; default --cache-max-size 1 GiB); the mount downloaded %.0f MiB for it. A third read checked the md5.",
+				mib(tr2-tr1)), Details: det},
+	}, nil
+}
+
+// s8: peak RSS of the mount process while a huge file is copied in.
+func (b *bench) s8(ctx context.Context) []row {
+	title := fmt.Sprintf("mount peak RSS during cp of %s", sizeText(b.huge))
+	target := "≤ 100 MiB"
+	r, err := b.s8run(ctx, title, target)
+	if err != nil {
+		return []row{failed("8", title, target, err)}
+	}
+	return []row{r}
+}
+
+func (b *bench) s8run(ctx context.Context, title, target string) (row, error) {
+	src := filepath.Join(b.tmp, "s8-huge.bin")
+	sum, err := writeRandom(src, b.huge)
+	if err != nil {
+		return row{}, err
+	}
+	defer os.Remove(src)
+	m, err := b.mount(ctx, "s8")
+	if err != nil {
+		return row{}, err
+	}
+	defer b.stopMount(m)
+	if err := os.Mkdir(filepath.Join(m.dir, "s8"), 0o755); err != nil {
+		return row{}, err
+	}
+	start := m.hwm.Peak(m.cmd.Process.Pid)
+	d, err := timed(ctx, "cp", src, filepath.Join(m.dir, "s8", "huge.bin"))
+	if err != nil {
+		return row{}, err
+	}
+	hwm := m.hwm.Peak(m.cmd.Process.Pid)
+	if err := b.e.checkFolder(ctx, "s8", map[string]string{"huge.bin": sum}, b.huge); err != nil {
+		return row{}, err
+	}
+	return row{ID: "8", Scenario: title, Figure: mib(hwm), Unit: "MiB", BaseText: "-",
+		Text: fmt.Sprintf("%.1f MiB", mib(hwm)), Target: target, Met: hwm <= 100<<20,
+		Measures: fmt.Sprintf("VmHWM of the fresh `pan123fs mount` process (from /proc/PID/status, sampled every 100 ms and at the end) across `cp` of %s of random data, default mode (cp took %.1f s, %.0f MiB/s, file checked by its etag); %.1f MiB before the cp.",
+			sizeText(b.huge), d.Seconds(), mib(b.huge)/d.Seconds(), mib(start)),
+		Details: map[string]any{"vmhwm_bytes": hwm, "vmhwm_before_bytes": start, "cp_seconds": d.Seconds()}}, nil
+}
