@@ -32,7 +32,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -242,8 +241,6 @@ func fail(format string, a ...any) int {
 	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", a...)
 	return 1
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 // newUploader is a client whose upload path is the mount's: the defaults,
 // or limits.

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/pan123fs/pan123fs/tools/internal/benchkit"
 )
 
 // children are the processes this program started: the emulator and the
@@ -38,45 +38,11 @@ type mountProc struct {
 // startEmulator runs `pan123fs emulator --data dir` on a loopback port and
 // returns the URL from the first line it prints. Its log goes to dir.log.
 func (k *children) startEmulator(ctx context.Context, bin, dir string) (string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
+	cmd, url, err := benchkit.StartEmulator(ctx, bin, dir)
+	if cmd != nil {
+		k.emu = cmd
 	}
-	logf, err := os.Create(dir + ".log")
-	if err != nil {
-		return "", err
-	}
-	defer logf.Close() // the child holds its own descriptor
-	cmd := exec.Command(bin, "emulator", "--data", dir, "--log-level", "warn")
-	cmd.Stderr = logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return "", err
-	}
-	if err := cmd.Start(); err != nil {
-		return "", err
-	}
-	k.emu = cmd
-	lines := make(chan string, 1)
-	go func() {
-		r := bufio.NewReader(out)
-		line, _ := r.ReadString('\n')
-		lines <- line
-		io.Copy(io.Discard, r)
-	}()
-	const prefix = "emulator listening on "
-	select {
-	case line := <-lines:
-		url, ok := strings.CutPrefix(strings.TrimSpace(line), prefix)
-		if !ok {
-			return "", fmt.Errorf("first line %q does not start with %q (log: %s)", line, prefix, logf.Name())
-		}
-		return url, nil
-	case <-time.After(30 * time.Second):
-		return "", errors.New("no URL on stdout within 30 s")
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
+	return url, err
 }
 
 // startMount runs argv (a mount command whose last argument is the mount

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pan123fs/pan123fs/tools/internal/benchkit"
+
 	"github.com/pan123fs/pan123fs/remote"
 )
 
@@ -33,7 +35,7 @@ func (b *bench) s1run(ctx context.Context, title, target string) (row, error) {
 	// the mount's client: 4 slices at once, default rate limits). Its own
 	// random content: the same bytes would make the mount's create "reuse".
 	srcA := filepath.Join(b.tmp, "s1-baseline.bin")
-	sumA, err := writeRandom(srcA, b.big)
+	sumA, err := benchkit.WriteRandom(srcA, b.big)
 	if err != nil {
 		return row{}, err
 	}
@@ -46,7 +48,7 @@ func (b *bench) s1run(ctx context.Context, title, target string) (row, error) {
 		return row{}, err
 	}
 	t0 := time.Now()
-	sum, err := md5File(srcA)
+	sum, err := benchkit.MD5File(srcA)
 	if err != nil {
 		return row{}, err
 	}
@@ -66,7 +68,7 @@ func (b *bench) s1run(ctx context.Context, title, target string) (row, error) {
 	}
 
 	srcB := filepath.Join(b.tmp, "s1-big.bin")
-	sumB, err := writeRandom(srcB, b.big)
+	sumB, err := benchkit.WriteRandom(srcB, b.big)
 	if err != nil {
 		return row{}, err
 	}
@@ -192,7 +194,7 @@ func (b *bench) s8(ctx context.Context) []row {
 
 func (b *bench) s8run(ctx context.Context, title, target string) (row, error) {
 	src := filepath.Join(b.tmp, "s8-huge.bin")
-	sum, err := writeRandom(src, b.huge)
+	sum, err := benchkit.WriteRandom(src, b.huge)
 	if err != nil {
 		return row{}, err
 	}

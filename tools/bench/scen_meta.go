@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pan123fs/pan123fs/tools/internal/benchkit"
+
 	"github.com/pan123fs/pan123fs/remote"
 )
 
@@ -75,7 +77,7 @@ func (b *bench) s6run(ctx context.Context, title, t1, t2 string, pages int) ([]r
 		return nil, err
 	}
 	content := make([]byte, 4096)
-	newRNG().Read(content)
+	benchkit.NewRNG().Read(content)
 	s := md5.Sum(content)
 	sum := hex.EncodeToString(s[:])
 	t0 := time.Now()
@@ -167,7 +169,7 @@ func (b *bench) s7run(ctx context.Context, title, target string) (row, error) {
 	heads := make([][]byte, b.nThumb)
 	err = parallel(b.nThumb, 4, func(i int) error {
 		content := make([]byte, thumbSize)
-		newRNG().Read(content)
+		benchkit.NewRNG().Read(content)
 		heads[i] = content[:thumbRead:thumbRead]
 		s := md5.Sum(content)
 		_, err := c.Upload(ctx, remote.UploadInput{ParentID: dirID, Name: setName(i), Src: bytes.NewReader(content), Size: thumbSize, MD5: hex.EncodeToString(s[:])})

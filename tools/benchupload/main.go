@@ -14,16 +14,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"crypto/md5"
-	crand "crypto/rand"
-	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -33,6 +26,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/pan123fs/pan123fs/tools/internal/benchkit"
 
 	"github.com/pan123fs/pan123fs/remote"
 )
@@ -82,13 +77,13 @@ func run() int {
 
 	file := filepath.Join(tmp, "payload.bin")
 	t0 := time.Now()
-	if err := writeRandom(file, size); err != nil {
+	if _, err := benchkit.WriteRandom(file, size); err != nil {
 		return fail("writing the file: %v", err)
 	}
 	writeTime := time.Since(t0)
 
 	t0 = time.Now()
-	sum, err := md5File(file)
+	sum, err := benchkit.MD5File(file)
 	if err != nil {
 		return fail("md5: %v", err)
 	}
@@ -194,40 +189,6 @@ func newClient(url, stateDir string, conc int, poll time.Duration) (*remote.Clie
 }
 
 // writeRandom fills path with size pseudo-random bytes.
-func writeRandom(path string, size int64) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	var seed [32]byte
-	crand.Read(seed[:])
-	rng := rand.NewChaCha8(seed)
-	buf := make([]byte, 4<<20)
-	for left := size; left > 0; {
-		n := min(left, int64(len(buf)))
-		rng.Read(buf[:n])
-		if _, err := f.Write(buf[:n]); err != nil {
-			f.Close()
-			return err
-		}
-		left -= n
-	}
-	return f.Close()
-}
-
-func md5File(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := md5.New()
-	if _, err := io.CopyBuffer(h, f, make([]byte, 1<<20)); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
 // curlPut opens an upload of the file on c's emulator, whose slice size
 // holds the whole file, PUTs it with curl as one request (timed), and
 // completes the upload so that the emulator checks what curl sent (timed
@@ -285,50 +246,14 @@ func vmHWM() string {
 // children are the emulator processes this program started.
 type children struct{ procs []*exec.Cmd }
 
-// startEmulator runs `pan123fs emulator` on a loopback port with its data
-// in dir and returns the URL from the first line it prints. Its log goes to
-// dir/emulator.log. The child gets SIGKILL should this process die first.
+// startEmulator runs `pan123fs emulator` with its data in dir and slices of
+// slice bytes, and returns its URL.
 func (k *children) startEmulator(ctx context.Context, bin, dir string, slice int64) (string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
+	cmd, url, err := benchkit.StartEmulator(ctx, bin, dir, "--slice-size", strconv.FormatInt(slice, 10), "--async-delay", "0")
+	if cmd != nil {
+		k.procs = append(k.procs, cmd)
 	}
-	logf, err := os.Create(dir + ".log")
-	if err != nil {
-		return "", err
-	}
-	defer logf.Close() // the child holds its own descriptor
-	cmd := exec.Command(bin, "emulator", "--data", dir, "--slice-size", strconv.FormatInt(slice, 10),
-		"--async-delay", "0", "--log-level", "warn")
-	cmd.Stderr = logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return "", err
-	}
-	if err := cmd.Start(); err != nil {
-		return "", err
-	}
-	k.procs = append(k.procs, cmd)
-	lines := make(chan string, 1)
-	go func() {
-		r := bufio.NewReader(out)
-		line, _ := r.ReadString('\n')
-		lines <- line
-		io.Copy(io.Discard, r)
-	}()
-	const prefix = "emulator listening on "
-	select {
-	case line := <-lines:
-		url, ok := strings.CutPrefix(strings.TrimSpace(line), prefix)
-		if !ok {
-			return "", fmt.Errorf("first line %q does not start with %q (log: %s)", line, prefix, logf.Name())
-		}
-		return url, nil
-	case <-time.After(30 * time.Second):
-		return "", errors.New("no URL on stdout within 30 s")
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
+	return url, err
 }
 
 // killAll stops every child: SIGTERM to its process group, SIGKILL after 5 s.
