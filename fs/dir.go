@@ -72,13 +72,6 @@ func (d *dirNode) stable() fs.StableAttr {
 	return fs.StableAttr{Mode: syscall.S_IFDIR, Ino: inoOf(d.remoteID())}
 }
 
-func (d *dirNode) entry() wire.Entry {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return wire.Entry{FileID: wire.ID(d.remoteID()), Filename: encodeName(d.name), Type: wire.EntryFolder,
-		UpdateAt: wire.FormatTime(d.mtime)}
-}
-
 func (d *dirNode) refresh(e *wire.Entry) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -142,7 +135,7 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if ch == nil {
 		return nil, syscall.ENOENT
 	}
-	return d.attach(ctx, name, ch, out), 0
+	return d.attach(ctx, ch, out), 0
 }
 
 // Readdir lists the folder in name order, from the cached listing.

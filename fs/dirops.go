@@ -20,7 +20,7 @@ func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse
 	if err != nil {
 		return nil, d.fsys.toErrno("mkdir", name, err)
 	}
-	return d.attach(ctx, name, ch, out), 0
+	return d.attach(ctx, ch, out), 0
 }
 
 func (d *dirNode) mkdir(ctx context.Context, name string) (*dirNode, error) {
@@ -153,7 +153,7 @@ func (d *dirNode) Create(ctx context.Context, name string, flags, mode uint32, o
 		f.markUnlinked()
 		return nil, nil, 0, d.fsys.toErrno("create", name, err)
 	}
-	in := d.attach(ctx, name, f, out)
+	in := d.attach(ctx, f, out)
 	h := f.newHandle(true)
 	return in, h, 0, 0
 }

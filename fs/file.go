@@ -99,12 +99,6 @@ func (n *fileNode) refresh(e *wire.Entry) {
 	n.mtime = entryTime(e)
 }
 
-func (n *fileNode) relocate(parent *dirNode, name string) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.parent, n.name = parent, name
-}
-
 // localOnly tells whether the node holds data 123pan does not have yet, so
 // that a listing refresh must keep it.
 func (n *fileNode) localOnly() bool {

@@ -132,9 +132,6 @@ func New(rc *remote.Client, sp *spool.Spool, j *spool.Journal, blocks *cache.Blo
 	return f
 }
 
-// Root is the root folder's node.
-func (f *FS) Root() *dirNode { return f.root }
-
 // inoOf derives a stable inode number from a 123pan file ID.
 func inoOf(id string) uint64 {
 	h := fnv.New64a()

@@ -108,7 +108,5 @@ type nameError struct {
 	err   error
 }
 
-func (e *nameError) Error() string { return "invalid name " + quote(e.local) + ": " + e.err.Error() }
+func (e *nameError) Error() string { return fmt.Sprintf("invalid name %q: %v", e.local, e.err) }
 func (e *nameError) Unwrap() error { return e.err }
-
-func quote(s string) string { return "\"" + s + "\"" }

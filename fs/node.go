@@ -16,48 +16,19 @@ type node interface {
 	remoteID() string
 	// refresh takes a newer listing entry for the same ID.
 	refresh(e *wire.Entry)
-	// relocate records the node's new place after a rename.
-	relocate(parent *dirNode, name string)
 	fillAttr(out *fuse.Attr)
 }
 
-// attach hands a child node to the kernel. If an inode with the same
-// number is still alive (the kernel kept it across a listing refresh), that
-// older node is the one in use: it is refreshed and put back in the folder.
-func (d *dirNode) attach(ctx context.Context, name string, ch node, out *fuse.EntryOut) *fs.Inode {
+// attach hands a child node to the kernel. A folder keeps one node object
+// per remote ID for as long as the kernel may hold it (loadLocked reuses
+// them, dropListing and restore keep them), so the inode go-fuse has for
+// this number is always ch's.
+func (d *dirNode) attach(ctx context.Context, ch node, out *fuse.EntryOut) *fs.Inode {
 	in := d.NewInode(ctx, ch, ch.stable())
-	if live, ok := in.Operations().(node); ok && live != ch {
-		if e := entryOf(ch); e != nil {
-			live.refresh(e)
-		}
-		d.mu.Lock()
-		if d.children[name] == ch {
-			d.children[name] = live
-		}
-		d.mu.Unlock()
-		ch = live
-	}
 	ch.fillAttr(&out.Attr)
 	out.SetEntryTimeout(d.fsys.opts.EntryTimeout)
 	out.SetAttrTimeout(d.fsys.opts.AttrTimeout)
 	return in
-}
-
-func entryOf(n node) *wire.Entry {
-	switch n := n.(type) {
-	case *fileNode:
-		n.mu.Lock()
-		defer n.mu.Unlock()
-		if n.id == "" {
-			return nil
-		}
-		e := n.entry
-		return &e
-	case *dirNode:
-		e := n.entry()
-		return &e
-	}
-	return nil
 }
 
 // newNodeFromEntry makes the node for a listed entry.

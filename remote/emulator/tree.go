@@ -159,14 +159,6 @@ func (st *state) subtree(id string, out []string) []string {
 // isRoot tells whether id addresses the root ("" or the root's own ID).
 func (st *state) isRoot(id string) bool { return id == "" || id == st.meta.RootID }
 
-// normParent maps "" to the root's ID.
-func (st *state) normParent(id string) string {
-	if id == "" {
-		return st.meta.RootID
-	}
-	return id
-}
-
 // lookupFolder resolves a folder ID ("" = root) or explains why not.
 func (st *state) lookupFolder(id string) (string, *apiError) {
 	if st.isRoot(id) {
