@@ -183,3 +183,22 @@ func TestOwnerModesAndStableInodes(t *testing.T) {
 	require.NoError(t, syscall.Stat(env.path("from-elsewhere.png"), &st))
 	assert.Equal(t, inoOf(res.FileID), st.Ino, "a listed file's inode number comes from its ID, the same at every mount")
 }
+
+func TestLinkIsAskedForOnlyWhenNeeded(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	for _, name := range []string{"a.png", "b.png", "c.png"} {
+		require.NoError(t, os.WriteFile(env.path(name), []byte(name), 0o644))
+	}
+	details := func() int64 { return env.calls("GET /api/v1/oss/file/detail") }
+	assert.Zero(t, details(), "uploads make no detail call")
+
+	for i := 0; i < 2; i++ {
+		got, err := os.ReadFile(env.path("a.png"))
+		require.NoError(t, err)
+		assert.Equal(t, "a.png", string(got))
+	}
+	url, err := getxattr(t, env.path("a.png"), "user.pan123.url")
+	require.NoError(t, err)
+	assert.Equal(t, env.remoteEntries(t)["a.png"].DownloadURL, url)
+	assert.Equal(t, int64(1), details(), "one detail call for the file read, none for the others")
+}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
-	"github.com/pan123fs/pan123fs/cache"
 )
 
 // handle is one open file description. Writers write into the node's spool
@@ -49,18 +48,16 @@ func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadRes
 		}
 		return fuse.ReadResultData(dest[:cnt]), 0
 	}
-	id, etag, url, size := n.id, n.entry.Etag, n.entry.DownloadURL, n.entry.Size
+	size := n.entry.Size
 	n.mu.Unlock()
 	if off >= size {
 		return fuse.ReadResultData(nil), 0
 	}
-	if url == "" {
-		return nil, n.fsys.toErrno("read", n.path(), errors.New("no download link known for this file yet"))
+	key, url, size, err := n.link(ctx)
+	if err != nil {
+		return nil, n.fsys.toErrno("read", n.path(), err)
 	}
-	fetch := func(ctx context.Context, off, length int64) (io.ReadCloser, error) {
-		return n.fsys.rc.NewReader(url, size).OpenRange(ctx, off, length)
-	}
-	key := cache.Key{FileID: id, Etag: etag}
+	fetch := n.fsys.fetcher(url, size)
 	if start, length := h.ra.advise(off, int64(len(dest)), size); length > 0 {
 		go n.fsys.blocks.Prefetch(context.Background(), key, size, fetch, start, length)
 	}

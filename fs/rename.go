@@ -2,6 +2,8 @@ package fs
 
 import (
 	"context"
+	"io"
+	"sync"
 	"syscall"
 	"time"
 
@@ -160,13 +162,15 @@ func (d *dirNode) renameFile(ctx context.Context, s *fileNode, name string, nd *
 			return err
 		}
 	default:
+		// 123pan makes the copy at once (same md5 and size); the content
+		// is read back from the old entry only if it does not.
 		in := remote.UploadInput{ParentID: nd.remoteID(), Name: rname, Size: entry.Size, MD5: entry.Etag,
-			Src: d.fsys.rc.NewReader(entry.DownloadURL, entry.Size)}
+			Src: &remoteSource{ctx: ctx, n: s}}
 		res, err := d.fsys.rc.Upload(ctx, in)
 		if err != nil {
 			return err
 		}
-		made = d.fsys.describe(ctx, nd, res.FileID, rname, in)
+		made = newEntry(res.FileID, rname, in)
 	}
 
 	d.mu.Lock()
@@ -259,4 +263,24 @@ func (f *FS) moveFolderContent(ctx context.Context, oldID, parentID, rname strin
 		}
 	}
 	return newID, nil
+}
+
+// remoteSource reads a node's remote content, finding its link on first use.
+type remoteSource struct {
+	ctx  context.Context
+	n    *fileNode
+	once sync.Once
+	r    io.ReaderAt
+	err  error
+}
+
+func (s *remoteSource) ReadAt(p []byte, off int64) (int, error) {
+	s.once.Do(func() {
+		_, url, size, err := s.n.link(s.ctx)
+		s.r, s.err = s.n.fsys.rc.NewReader(url, size), err
+	})
+	if s.err != nil {
+		return 0, s.err
+	}
+	return s.r.ReadAt(p, off)
 }

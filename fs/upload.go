@@ -26,15 +26,15 @@ func (n *fileNode) ensureData(ctx context.Context, empty bool) error {
 		n.mu.Unlock()
 		return nil
 	}
-	id, etag, url, size := n.id, n.entry.Etag, n.entry.DownloadURL, n.entry.Size
+	hasRemote := n.id != "" && n.entry.Size > 0
 	n.mu.Unlock()
 
 	data, err := n.fsys.spool.Create()
 	if err != nil {
 		return err
 	}
-	if !empty && size > 0 {
-		if err := n.fsys.copyRemote(ctx, data, cache.Key{FileID: id, Etag: etag}, url, size); err != nil {
+	if !empty && hasRemote {
+		if err := n.copyRemote(ctx, data); err != nil {
 			data.Remove()
 			return err
 		}
@@ -49,17 +49,17 @@ func (n *fileNode) ensureData(ctx context.Context, empty bool) error {
 	return nil
 }
 
-// copyRemote copies a remote file into a spool file through the block cache.
-func (f *FS) copyRemote(ctx context.Context, dst *spool.File, key cache.Key, url string, size int64) error {
-	if url == "" {
-		return errors.New("no download link known for this file yet")
+// copyRemote copies the node's remote content into a spool file through
+// the block cache.
+func (n *fileNode) copyRemote(ctx context.Context, dst *spool.File) error {
+	key, url, size, err := n.link(ctx)
+	if err != nil {
+		return err
 	}
-	fetch := func(ctx context.Context, off, length int64) (io.ReadCloser, error) {
-		return f.rc.NewReader(url, size).OpenRange(ctx, off, length)
-	}
+	fetch := n.fsys.fetcher(url, size)
 	buf := make([]byte, 1<<20)
 	for off := int64(0); off < size; {
-		cnt, err := f.blocks.ReadAt(ctx, key, size, fetch, buf, off)
+		cnt, err := n.fsys.blocks.ReadAt(ctx, key, size, fetch, buf, off)
 		if cnt > 0 {
 			if _, werr := dst.WriteAt(buf[:cnt], off); werr != nil {
 				return werr
@@ -279,7 +279,7 @@ func (f *FS) put(ctx context.Context, parent *dirNode, name, oldID string, data 
 		if err != nil {
 			return nil, err
 		}
-		return f.describe(ctx, parent, res.FileID, rname, in), nil
+		return newEntry(res.FileID, rname, in), nil
 	}
 	tmp := in
 	tmp.Name = tmpName(rname)
@@ -300,7 +300,7 @@ func (f *FS) put(ctx context.Context, parent *dirNode, name, oldID string, data 
 		f.log.Warn("deleting the temporary entry failed; queued", "temporary", tmp.Name, "err", err)
 		f.deleter.Enqueue(tres.FileID, nil)
 	}
-	return f.describe(ctx, parent, res.FileID, rname, in), nil
+	return newEntry(res.FileID, rname, in), nil
 }
 
 // upload resumes an interrupted upload when 123pan still knows it, else
@@ -320,18 +320,42 @@ func (f *FS) upload(ctx context.Context, in remote.UploadInput, resume *resumePo
 	return f.rc.Upload(ctx, in)
 }
 
-// describe fetches the entry of a file just made; if that fails, it makes
-// do with what is known and has the folder listed again.
-func (f *FS) describe(ctx context.Context, parent *dirNode, id, rname string, in remote.UploadInput) *wire.Entry {
-	e, err := f.rc.Detail(ctx, id)
-	if err == nil {
-		return e
-	}
-	f.log.Warn("detail of a new file failed; its link will show after the next listing", "name", rname, "err", err)
-	parent.invalidate()
+// newEntry describes a file just uploaded from what the upload knew. The
+// upload answers only the ID; the download link is asked for (with detail)
+// only when something needs it (fileNode.link), not once per upload.
+func newEntry(id, rname string, in remote.UploadInput) *wire.Entry {
 	now := wire.FormatTime(time.Now())
 	return &wire.Entry{FileID: wire.ID(id), Filename: rname, Size: in.Size, Etag: in.MD5, Status: 2,
 		CreateAt: now, UpdateAt: now, ParentFileID: wire.ID(in.ParentID)}
+}
+
+// link returns what reading the node's remote content needs, asking detail
+// for the download link when the entry came from an upload.
+func (n *fileNode) link(ctx context.Context) (key cache.Key, url string, size int64, err error) {
+	n.mu.Lock()
+	id, e := n.id, n.entry
+	n.mu.Unlock()
+	if e.DownloadURL == "" && id != "" {
+		d, err := n.fsys.rc.Detail(ctx, id)
+		if err != nil {
+			return cache.Key{}, "", 0, err
+		}
+		n.mu.Lock()
+		if n.id == id {
+			n.entry = *d
+		}
+		n.mu.Unlock()
+		e = *d
+	}
+	return cache.Key{FileID: id, Etag: e.Etag}, e.DownloadURL, e.Size, nil
+}
+
+// fetcher reads ranges of the remote file at url for the block cache.
+func (f *FS) fetcher(url string, size int64) cache.Fetcher {
+	r := f.rc.NewReader(url, size)
+	return func(ctx context.Context, off, length int64) (io.ReadCloser, error) {
+		return r.OpenRange(ctx, off, length)
+	}
 }
 
 // tmpPrefix starts the names replacements are uploaded under.

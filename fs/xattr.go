@@ -30,8 +30,8 @@ func (n *fileNode) xattr(name string) (string, bool) {
 	switch name {
 	case xattrID:
 		return n.id, n.id != ""
-	case xattrURL:
-		return n.entry.DownloadURL, n.entry.DownloadURL != "" && !n.dirty
+	case xattrURL: // Getxattr finds the link
+		return n.entry.DownloadURL, n.id != "" && !n.dirty
 	case xattrEtag:
 		return n.entry.Etag, n.entry.Etag != "" && !n.dirty
 	case xattrState:
@@ -51,6 +51,13 @@ func (n *fileNode) Getxattr(ctx context.Context, attr string, dest []byte) (uint
 	v, ok := n.xattr(attr)
 	if !ok {
 		return 0, syscall.ENODATA
+	}
+	if attr == xattrURL && v == "" {
+		_, url, _, err := n.link(detach(ctx))
+		if err != nil {
+			return 0, n.fsys.toErrno("getxattr", n.path(), err)
+		}
+		v = url
 	}
 	if len(dest) < len(v) {
 		return uint32(len(v)), syscall.ERANGE
