@@ -92,17 +92,11 @@ func (d *dirNode) fillAttr(out *fuse.Attr) {
 
 // call with d.mu held
 func (d *dirNode) fillAttrLocked(out *fuse.Attr) {
-	out.Mode = syscall.S_IFDIR | d.fsys.dirMode()
-	out.Nlink = 2
+	nlink := uint32(2)
 	if d.removed {
-		out.Nlink = 0
+		nlink = 0
 	}
-	out.Ino = d.stable().Ino
-	out.Size = 4096
-	out.Blocks = 8
-	out.Blksize = 4096
-	out.Owner = fuse.Owner{Uid: d.fsys.opts.UID, Gid: d.fsys.opts.GID}
-	setTimes(out, d.mtime)
+	d.fsys.setAttr(out, syscall.S_IFDIR|d.fsys.dirMode(), nlink, d.stable().Ino, 4096, d.mtime)
 }
 
 // Getattr answers from what the node knows; it never calls the remote.

@@ -145,17 +145,11 @@ func (n *fileNode) fillAttr(out *fuse.Attr) {
 
 // call with n.mu held
 func (n *fileNode) fillAttrLocked(out *fuse.Attr) {
-	out.Mode = syscall.S_IFREG | n.fsys.fileMode()
-	out.Nlink = 1
+	nlink := uint32(1)
 	if n.unlinked {
-		out.Nlink = 0
+		nlink = 0
 	}
-	out.Ino = n.ino
-	out.Size = uint64(n.sizeLocked())
-	out.Blksize = 4096
-	out.Blocks = (out.Size + 511) / 512
-	out.Owner = fuse.Owner{Uid: n.fsys.opts.UID, Gid: n.fsys.opts.GID}
-	setTimes(out, n.mtime)
+	n.fsys.setAttr(out, syscall.S_IFREG|n.fsys.fileMode(), nlink, n.ino, uint64(n.sizeLocked()), n.mtime)
 }
 
 // Getattr answers from what the node knows; it never calls the remote.

@@ -52,6 +52,12 @@ func entryTime(e *wire.Entry) time.Time {
 	return time.Unix(0, 0)
 }
 
-func setTimes(out *fuse.Attr, t time.Time) {
-	out.SetTimes(&t, &t, &t)
+// setAttr fills the attributes every node reports the same way: the owner
+// and modes of the mount's options, 4 KiB blocks, one time for all three.
+func (f *FS) setAttr(out *fuse.Attr, mode, nlink uint32, ino, size uint64, mtime time.Time) {
+	out.Mode, out.Nlink, out.Ino, out.Size = mode, nlink, ino, size
+	out.Blksize = 4096
+	out.Blocks = (size + 511) / 512
+	out.Owner = fuse.Owner{Uid: f.opts.UID, Gid: f.opts.GID}
+	out.SetTimes(&mtime, &mtime, &mtime)
 }

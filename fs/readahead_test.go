@@ -10,7 +10,7 @@ func TestReadAheadGrowsWithSequentialReads(t *testing.T) {
 	var r readAhead
 	const size = 1 << 30
 	const chunk = 128 << 10
-	start, n := r.advise(0, chunk, size)
+	_, n := r.advise(0, chunk, size)
 	assert.Zero(t, n, "the first read fetches nothing ahead")
 	_, n = r.advise(chunk, chunk, size)
 	assert.Zero(t, n, "nor does a short run of reads")
@@ -26,7 +26,6 @@ func TestReadAheadGrowsWithSequentialReads(t *testing.T) {
 	for i := 1; i < len(windows); i++ {
 		assert.GreaterOrEqual(t, windows[i], windows[i-1], "the window never shrinks while reads follow each other")
 	}
-	_ = start
 }
 
 func TestReadAheadStaysSmallForScatteredReads(t *testing.T) {
