@@ -87,7 +87,7 @@ func (r *RangeReader) ReadAtContext(ctx context.Context, p []byte, off int64) (i
 			return n, io.EOF
 		}
 		if !IsTemporary(err) || attempt+1 >= pol.MaxAttempts || ctx.Err() != nil {
-			return n, err
+			return n, gaveUp(ctx, err)
 		}
 		if serr := sleep(ctx, pol.delay(attempt, err)); serr != nil {
 			return n, serr
@@ -164,7 +164,7 @@ func (s *stream) last() int64 {
 func (s *stream) backoff(err error) error {
 	pol := s.r.c.policy
 	if !IsTemporary(err) || s.attempt+1 >= pol.MaxAttempts || s.ctx.Err() != nil {
-		return err
+		return gaveUp(s.ctx, err)
 	}
 	d := pol.delay(s.attempt, err)
 	s.attempt++

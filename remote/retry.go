@@ -92,8 +92,11 @@ func (c *Client) retry(ctx context.Context, name string, idempotent bool, op fun
 		if errors.As(err, &fin) {
 			return fin.err
 		}
+		if ctx.Err() != nil {
+			return gaveUp(ctx, err)
+		}
 		temporary, ambiguous := classify(err)
-		if !temporary || (ambiguous && !idempotent) || attempt+1 >= p.MaxAttempts || ctx.Err() != nil {
+		if !temporary || (ambiguous && !idempotent) || attempt+1 >= p.MaxAttempts {
 			return err
 		}
 		d := p.delay(attempt, err)
@@ -125,6 +128,17 @@ type canceledError struct{ ctxErr, last error }
 
 func (c *canceledError) Error() string   { return fmt.Sprintf("%v; last error: %v", c.ctxErr, c.last) }
 func (c *canceledError) Unwrap() []error { return []error{c.ctxErr, c.last} }
+
+// gaveUp is the error of a call that failed after its context ended: a
+// failure that is worth retrying becomes the context's error (with the
+// failure for the record), so that callers see that the caller gave up, not
+// that they may try again.
+func gaveUp(ctx context.Context, err error) error {
+	if ctx.Err() == nil || !IsTemporary(err) {
+		return err
+	}
+	return &canceledError{ctxErr: ctx.Err(), last: err}
+}
 
 // retryChecked retries a non-idempotent call. After an ambiguous failure
 // every further attempt first runs check, which looks at what the service

@@ -112,6 +112,25 @@ func TestRetryStopsOnContextCancel(t *testing.T) {
 	assert.Equal(t, n, f.count("list"), "no calls after cancellation")
 }
 
+// The context can end while a call is out and the call then fail with a
+// 429: the caller must learn that it gave up, not that it may retry.
+func TestRetryCanceledDuringCall(t *testing.T) {
+	f := newFakePan(t)
+	c := testClient(t, f.srv.URL)
+	ctx, cancel := context.WithCancel(t.Context())
+	calls := 0
+	err := c.retry(ctx, "list", true, func(context.Context) error {
+		calls++
+		cancel()
+		return &APIError{Endpoint: "list", Code: 429, Message: "slow down"}
+	})
+	assert.Equal(t, 1, calls)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.False(t, IsTemporary(err))
+	var e *APIError
+	assert.ErrorAs(t, err, &e, "the last failure stays in the chain")
+}
+
 func TestConnectionRefusedIsNotAmbiguous(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL

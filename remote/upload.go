@@ -246,7 +246,7 @@ func (c *Client) putSliceRetry(ctx context.Context, pid string, no int, src io.R
 			url = ""
 		}
 		if (!expired && !IsTemporary(err)) || attempt+1 >= p.MaxAttempts || ctx.Err() != nil {
-			return fmt.Errorf("slice %d: %w", no, err)
+			return fmt.Errorf("slice %d: %w", no, gaveUp(ctx, err))
 		}
 		d := p.delay(attempt, err)
 		if expired {
