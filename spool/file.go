@@ -29,7 +29,10 @@ type File struct {
 	// INVARIANT: seq != nil implies hashed <= size and seq holds the md5 of
 	// the bytes [0, hashed) of the file. seq == nil means the write order
 	// broke and MD5 must make a full pass.
+	// While pipe != nil its goroutine owns seq, and hashed counts the bytes
+	// queued to it: settle before reading seq.
 	seq      hash.Hash // GUARDED_BY(mu)
+	pipe     *hashPipe // GUARDED_BY(mu)
 	hashed   int64     // GUARDED_BY(mu)
 	hashRead int64     // GUARDED_BY(mu): bytes MD5 has read back from disk
 }
@@ -118,6 +121,7 @@ func (f *File) Close() error {
 		return f.errClosed("close")
 	}
 	f.closed = true
+	f.settle()
 	return f.fd.Close()
 }
 
@@ -129,6 +133,7 @@ func (f *File) Remove() error {
 	if f.removed {
 		return nil
 	}
+	f.settle()
 	var errs []error
 	if !f.closed {
 		f.closed = true

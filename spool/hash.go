@@ -18,6 +18,7 @@ const hashBufSize = 256 << 10
 func (f *File) MD5() (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.settle()
 	if f.seq != nil && f.hashed == f.size {
 		return hex.EncodeToString(f.seq.Sum(nil)), nil
 	}
@@ -57,10 +58,11 @@ func (f *File) noteWrite(p []byte, off int64) {
 	}
 	if off != f.hashed {
 		// A hole before p, or p overwrites bytes already hashed.
+		f.settle()
 		f.seq = nil
 		return
 	}
-	f.seq.Write(p)
+	f.hashWrite(p)
 	f.hashed += int64(len(p))
 }
 
@@ -68,6 +70,9 @@ func (f *File) noteWrite(p []byte, off int64) {
 // size. Growing leaves it alone: the zeros are hashed by MD5 unless
 // sequential writes replace them first. Call with mu held.
 func (f *File) noteTruncate(size int64) {
+	if size < f.hashed {
+		f.settle()
+	}
 	switch {
 	case size == 0:
 		f.seq, f.hashed = md5.New(), 0
