@@ -202,3 +202,26 @@ func TestLinkIsAskedForOnlyWhenNeeded(t *testing.T) {
 	assert.Equal(t, env.remoteEntries(t)["a.png"].DownloadURL, url)
 	assert.Equal(t, int64(1), details(), "one detail call for the file read, none for the others")
 }
+
+// cp over an existing file opens it with O_TRUNC: the old content is not
+// needed and must not be downloaded into the spool first (the mount asks
+// the kernel for atomic O_TRUNC opens).
+func TestTruncatingOpenDownloadsNothing(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	require.NoError(t, os.WriteFile(env.path("pic.jpg"), randomBytes(t, 2*testSlice), 0o644))
+	before := env.calls("GET /__download")
+	fresh := randomBytes(t, testSlice+1)
+	require.NoError(t, os.WriteFile(env.path("pic.jpg"), fresh, 0o644))
+	assert.Equal(t, before, env.calls("GET /__download"), "no download of the old content")
+	assert.Equal(t, md5hex(fresh), env.remoteEntries(t)["pic.jpg"].Etag)
+}
+
+// Files report a 1 MiB preferred I/O size, so that cp writes in 1 MiB
+// requests (the mount's MaxWrite) rather than 128 KiB ones.
+func TestPreferredIOSize(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	require.NoError(t, os.WriteFile(env.path("a.png"), []byte("a"), 0o644))
+	var st syscall.Stat_t
+	require.NoError(t, syscall.Stat(env.path("a.png"), &st))
+	assert.Equal(t, int64(1<<20), int64(st.Blksize))
+}

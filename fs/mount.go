@@ -17,6 +17,19 @@ type MountOptions struct {
 	DirectMount bool
 }
 
+// extraCaps are the FUSE capabilities asked for beyond go-fuse's defaults:
+//   - ATOMIC_O_TRUNC: open(O_TRUNC) arrives as one OPEN with O_TRUNC, not an
+//     OPEN for writing (which brings the old content into the spool) and
+//     then a SETATTR to size 0, so cp over an existing file downloads nothing;
+//   - HANDLE_KILLPRIV_V2: the filesystem clears setuid/setgid bits itself on
+//     write and truncate (pan123fs has none: modes are fixed), so the kernel
+//     stops asking GETXATTR security.capability before every WRITE.
+const extraCaps = fuse.CAP_ATOMIC_O_TRUNC | capHandleKillprivV2
+
+// capHandleKillprivV2 is FUSE_HANDLE_KILLPRIV_V2 of linux/fuse.h (7.33),
+// which go-fuse does not name.
+const capHandleKillprivV2 = 1 << 28
+
 // Mount serves f at mountpoint and returns once the kernel has it.
 func (f *FS) Mount(mountpoint string, mo MountOptions) (*fuse.Server, error) {
 	neg := time.Second
@@ -33,8 +46,9 @@ func (f *FS) Mount(mountpoint string, mo MountOptions) (*fuse.Server, error) {
 			Debug:             mo.Debug,
 			DirectMount:       mo.DirectMount,
 			DirectMountStrict: false,
-			MaxWrite:          1 << 20,
+			MaxWrite:          ioSize,
 			MaxReadAhead:      32 << 10, // our read-ahead does the rest (readahead.go)
+			ExtraCapabilities: extraCaps,
 		},
 	}
 	if f.opts.ReadOnly {

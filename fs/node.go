@@ -52,11 +52,17 @@ func entryTime(e *wire.Entry) time.Time {
 	return time.Unix(0, 0)
 }
 
+// ioSize is the st_blksize every node reports: the mount's MaxWrite.
+const ioSize = 1 << 20
+
 // setAttr fills the attributes every node reports the same way: the owner
-// and modes of the mount's options, 4 KiB blocks, one time for all three.
+// and modes of the mount's options, one time for all three, and a 1 MiB
+// preferred I/O size (st_blksize): cp, dd-less tools and stdio size their
+// buffers from it, and each FUSE request costs a round trip, so large
+// requests (up to the mount's MaxWrite) are what make copies fast.
 func (f *FS) setAttr(out *fuse.Attr, mode, nlink uint32, ino, size uint64, mtime time.Time) {
 	out.Mode, out.Nlink, out.Ino, out.Size = mode, nlink, ino, size
-	out.Blksize = 4096
+	out.Blksize = ioSize
 	out.Blocks = (size + 511) / 512
 	out.Owner = fuse.Owner{Uid: f.opts.UID, Gid: f.opts.GID}
 	out.SetTimes(&mtime, &mtime, &mtime)
