@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/pan123fs/pan123fs/tools/internal/benchkit"
@@ -77,4 +78,11 @@ func sizeText(n int64) string {
 		return fmt.Sprintf("%d KiB", n>>10)
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// quiesce writes every dirty page back (sync(2)) so that a timed part
+// starts with the same clean page cache, whatever an earlier part or the
+// preparation of its input left to write.
+func quiesce() {
+	syscall.Sync()
 }

@@ -47,6 +47,7 @@ func (b *bench) s1run(ctx context.Context, title, target string) (row, error) {
 	if err != nil {
 		return row{}, err
 	}
+	quiesce()
 	t0 := time.Now()
 	sum, err := benchkit.MD5File(srcA)
 	if err != nil {
@@ -81,6 +82,7 @@ func (b *bench) s1run(ctx context.Context, title, target string) (row, error) {
 	if err := os.Mkdir(filepath.Join(m.dir, "s1"), 0o755); err != nil {
 		return row{}, err
 	}
+	quiesce()
 	d, err := timed(ctx, "cp", srcB, filepath.Join(m.dir, "s1", "big.bin"))
 	if err != nil {
 		return row{}, err
