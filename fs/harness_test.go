@@ -44,8 +44,9 @@ func newTestEnv(t *testing.T, opts Options) *testEnv {
 // envConfig are the less common knobs of a test mount.
 type envConfig struct {
 	opts        Options
-	rejectEmpty bool  // the emulator refuses zero-byte files
-	spoolMax    int64 // spool size limit (0: none)
+	rejectEmpty bool   // the emulator refuses zero-byte files
+	spoolMax    int64  // spool size limit (0: none)
+	state       string // state folder (spool, journal) an earlier run left; "" for a fresh one
 }
 
 func newTestEnvWith(t *testing.T, ec envConfig) *testEnv {
@@ -68,7 +69,10 @@ func newTestEnvWith(t *testing.T, ec envConfig) *testEnv {
 		return rc
 	}
 	rc := newClient()
-	state := t.TempDir()
+	state := ec.state
+	if state == "" {
+		state = t.TempDir()
+	}
 	sp, err := spool.Open(filepath.Join(state, "spool"), ec.spoolMax, 0)
 	require.NoError(t, err)
 	j, err := spool.OpenJournal(filepath.Join(state, "journal"))

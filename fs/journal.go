@@ -42,7 +42,11 @@ func (n *fileNode) journalLocked(path string, state spool.State) error {
 	if n.lastErr != nil {
 		r.Reason = n.lastErr.Error()
 	}
-	if err := j.Put(r); err != nil {
+	put := j.Put
+	if state == spool.Writing {
+		put = j.Note // its loss changes nothing (see spool.Journal.Note)
+	}
+	if err := put(r); err != nil {
 		return err
 	}
 	n.jstate = state

@@ -44,6 +44,9 @@ func (f *FS) Recover(ctx context.Context) error {
 			f.deferRecovery(r, err)
 		}
 	}
+	if err := f.keepOrphans(recs); err != nil {
+		errs = append(errs, err)
+	}
 	for _, id := range f.journal.PendingDeletes() {
 		f.deleter.Enqueue(id, nil)
 	}
@@ -117,6 +120,9 @@ func (f *FS) recoverOne(ctx context.Context, r spool.Record) error {
 		f.log.Error("journal names a spool file that is gone; dropping the record", "path", r.Path, "err", err)
 		return f.journal.Remove(r.Key)
 	}
+	if r.Damaged != "" {
+		return f.keepAside(r, path, "its journal record is damaged ("+r.Damaged+")")
+	}
 	if r.State == spool.Writing {
 		return f.keepUnfinished(r, path)
 	}
@@ -188,6 +194,31 @@ func (f *FS) recoverOne(ctx context.Context, r spool.Record) error {
 	return nil
 }
 
+// keepOrphans keeps aside the spool files that no record names: files
+// being written whose record (written without waiting for the disk, see
+// spool.Journal.Note) a power loss took away.
+func (f *FS) keepOrphans(recs []spool.Record) error {
+	known := make(map[string]bool, len(recs))
+	for _, r := range recs {
+		known[r.Key] = true
+	}
+	ents, err := os.ReadDir(f.spool.Dir())
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, e := range ents {
+		if known[e.Name()] || !e.Type().IsRegular() {
+			continue
+		}
+		r := spool.Record{Key: e.Name(), State: spool.Writing}
+		if err := f.keepAside(r, filepath.Join(f.spool.Dir(), e.Name()), "no journal record names it (cut short by a power loss while it was written?)"); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // keepUnfinished moves the data of a file whose writing was cut short to
 // the recovery folder: it is never uploaded as if complete.
 func (f *FS) keepUnfinished(r spool.Record, path string) error {
@@ -204,7 +235,11 @@ func (f *FS) keepAside(r spool.Record, path, why string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	saved := filepath.Join(dir, time.Now().Format("20060102-150405")+"-"+strings.ReplaceAll(r.Path, "/", "_"))
+	label := strings.ReplaceAll(r.Path, "/", "_")
+	if label == "" {
+		label = r.Key // the path is unknown: a damaged record, or none
+	}
+	saved := filepath.Join(dir, time.Now().Format("20060102-150405")+"-"+label)
 	if err := os.Rename(path, saved); err != nil {
 		return err
 	}

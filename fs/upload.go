@@ -192,6 +192,9 @@ func (n *fileNode) sync(ctx context.Context) error {
 	hooks := uploadHooks{
 		resume: resume,
 		started: func(preuploadID string, sliceSize int64) {
+			if data.Size() <= sliceSize {
+				return // one slice: resuming would save nothing, so no journal write
+			}
 			n.mu.Lock()
 			defer n.mu.Unlock()
 			n.resume = &resumePoint{preuploadID: preuploadID, sliceSize: sliceSize}

@@ -41,6 +41,10 @@ type Record struct {
 	Attempts    int       `json:"attempts,omitempty"`    //
 	Seq         uint64    `json:"seq"`                   // order of first journaling
 	Updated     time.Time `json:"updated"`               //
+
+	// Damaged says why the record file could not be read (see Records);
+	// only Key and State are set then.
+	Damaged string `json:"-"`
 }
 
 // Journal is the spool's record of pending work, kept so that a crash at
@@ -99,7 +103,16 @@ func (j *Journal) NextSeq() uint64 {
 }
 
 // Put writes r durably (temporary file, fsync, rename, fsync of the folder).
-func (j *Journal) Put(r Record) error {
+func (j *Journal) Put(r Record) error { return j.put(r, true) }
+
+// Note writes r as Put does but does not wait for the disk: after a power
+// loss (not after a crash of the process) the record may be missing, the
+// previous version, or damaged. It is for the Writing state, whose loss
+// changes nothing: a spool file without a record, or with a damaged one,
+// is kept aside at the next start as a file being written is.
+func (j *Journal) Note(r Record) error { return j.put(r, false) }
+
+func (j *Journal) put(r Record, durable bool) error {
 	if r.Key == "" || strings.ContainsAny(r.Key, `/\`) {
 		return fmt.Errorf("journal: bad key %q", r.Key)
 	}
@@ -114,7 +127,7 @@ func (j *Journal) Put(r Record) error {
 		return fmt.Errorf("journal: %w", err)
 	}
 	_, err = tmp.Write(b)
-	if err == nil {
+	if err == nil && durable {
 		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
@@ -126,6 +139,9 @@ func (j *Journal) Put(r Record) error {
 	if err != nil {
 		os.Remove(tmp.Name())
 		return fmt.Errorf("journal: writing %s: %w", r.Path, err)
+	}
+	if !durable {
+		return nil
 	}
 	return syncDir(dir)
 }
@@ -141,7 +157,9 @@ func (j *Journal) Remove(key string) error {
 }
 
 // Records reads every record, oldest first. A record file that does not
-// parse (it cannot be torn, but may be damaged by hand) is reported.
+// parse (one written by Note and cut short by a power loss, or damaged by
+// hand) comes back with its Key, state Writing and Damaged set, so that its
+// data is kept aside rather than uploaded.
 func (j *Journal) Records() ([]Record, error) {
 	dir := filepath.Join(j.dir, "records")
 	ents, err := os.ReadDir(dir)
@@ -163,8 +181,11 @@ func (j *Journal) Records() ([]Record, error) {
 			return nil, fmt.Errorf("journal: %w", err)
 		}
 		var r Record
-		if err := json.Unmarshal(b, &r); err != nil {
-			return nil, fmt.Errorf("journal: record %s is damaged: %w", name, err)
+		if err := json.Unmarshal(b, &r); err != nil || r.Key != strings.TrimSuffix(name, ".json") {
+			if err == nil {
+				err = fmt.Errorf("it names key %q", r.Key)
+			}
+			r = Record{Key: strings.TrimSuffix(name, ".json"), State: Writing, Damaged: err.Error()}
 		}
 		out = append(out, r)
 	}

@@ -68,3 +68,37 @@ func TestJournalDeletes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, j.PendingDeletes())
 }
+
+// A record written by Note and cut short by a power loss (an empty or torn
+// file under the final name), or one naming another key, comes back as a
+// damaged Writing record of its key, so that its data is kept aside.
+func TestJournalDamagedRecords(t *testing.T) {
+	dir := t.TempDir()
+	j, err := OpenJournal(dir)
+	require.NoError(t, err)
+	require.NoError(t, j.Note(Record{Key: "spool-1", Path: "a.jpg", State: Writing, Seq: j.NextSeq()}))
+	require.NoError(t, j.Put(Record{Key: "spool-2", Path: "b.jpg", State: Closed, Size: 1, MD5: "x", Seq: j.NextSeq()}))
+	require.NoError(t, j.Close())
+	recDir := filepath.Join(dir, "records")
+	require.NoError(t, os.WriteFile(filepath.Join(recDir, "spool-3.json"), nil, 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(recDir, "spool-4.json"), []byte(`{"key":"spool-1","sta`), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(recDir, "spool-5.json"), []byte(`{"key":"spool-2","state":"closed"}`), 0o600))
+
+	j, err = OpenJournal(dir)
+	require.NoError(t, err)
+	recs, err := j.Records()
+	require.NoError(t, err)
+	byKey := map[string]Record{}
+	for _, r := range recs {
+		byKey[r.Key] = r
+	}
+	require.Len(t, byKey, 5)
+	assert.Equal(t, "a.jpg", byKey["spool-1"].Path, "a noted record reads back")
+	assert.Empty(t, byKey["spool-1"].Damaged)
+	assert.Empty(t, byKey["spool-2"].Damaged)
+	for _, k := range []string{"spool-3", "spool-4", "spool-5"} {
+		assert.NotEmpty(t, byKey[k].Damaged, k)
+		assert.Equal(t, Writing, byKey[k].State, k)
+		assert.Empty(t, byKey[k].Path, k)
+	}
+}
