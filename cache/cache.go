@@ -10,7 +10,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -21,9 +20,15 @@ import (
 // DefaultBlockSize is the block size used when Options.BlockSize is 0.
 const DefaultBlockSize = 1 << 20
 
+// maxOpenFiles bounds the cache files kept open between reads and writes.
+const maxOpenFiles = 64
+
 // ErrShortFetch is returned (wrapped) when a Fetcher's body ends before the
 // requested length. Nothing of the missing part is cached.
 var ErrShortFetch = errors.New("cache: remote returned fewer bytes than requested")
+
+// ErrClosed is returned by reads once Close has been called.
+var ErrClosed = errors.New("cache: closed")
 
 // Key names the content of one remote file. The content for a Key never
 // changes: a new upload gets a new file ID.
@@ -63,38 +68,64 @@ type Stats struct {
 // BlockCache is an on-disk LRU cache of fixed-size blocks of remote files.
 // It is safe for concurrent use.
 //
-// Locking: mu guards the LRU, the byte count, the in-flight map and the
-// free-space estimate, and is held while a block file is opened for reading
-// or deleted. A block enters the LRU only once its file is whole (it is
-// written while the block is in flight, which keeps everyone else off it).
-// Fetching, writing block data and reading it happen outside mu.
+// Locking: mu guards the block LRU, the byte count, the in-flight map, the
+// pins, the key files and their descriptor LRU, and the free-space
+// estimate. Cache files are opened, created and deleted with mu held;
+// fetching, writing block data (pwrite), reading it (pread) and punching
+// evicted blocks out of their files happen outside mu, on a descriptor
+// whose reference the caller holds (see files.go).
+//
+// A block enters the LRU only once its bytes are written: it is written
+// while it is in flight, which keeps everyone else off it, and it leaves
+// the in-flight map in the critical section in which it enters the LRU. An
+// evicted block is in flight again (a hole flight, whose waiters retry)
+// until it has been punched out of its file, so that no one stores it anew
+// before the punch; and a block being read is pinned, which defers punching
+// it until the last of its readers is done.
 type BlockCache struct {
 	dir       string
 	blockSize int64
 	maxBytes  int64
 	minFree   int64
-	freeSpace func(dir string) (int64, error) // statfs; tests replace it
+	freeSpace func(dir string) (int64, error)           // statfs; tests replace it
+	punchHole func(f *os.File, off, length int64) error // tests replace it
+	bufs      sync.Pool                                 // *[]byte of blockSize, for fetches
 
-	freeKnown   int64 // free bytes at the last statfs; GUARDED_BY(mu)
-	sinceStatfs int64 // bytes stored since; GUARDED_BY(mu)
+	mu          sync.Mutex
+	idle        sync.Cond                         // signalled when ops drops to 0; L is &mu
+	lru         *simplelru.LRU[blockID, int64]    // GUARDED_BY(mu): block -> length
+	bytes       int64                             // GUARDED_BY(mu): sum of the lengths in lru
+	inflight    map[blockID]*flight               // GUARDED_BY(mu): blocks being fetched or punched
+	pins        map[blockID]int32                 // GUARDED_BY(mu): reads of cached blocks under way
+	keys        map[keyID]*keyFile                // GUARDED_BY(mu): key files with blocks or writes
+	files       *simplelru.LRU[*keyFile, *handle] // GUARDED_BY(mu): open descriptors
+	ops         int                               // GUARDED_BY(mu): writes and punches under way
+	freeKnown   int64                             // GUARDED_BY(mu): free bytes at the last statfs
+	sinceStatfs int64                             // GUARDED_BY(mu): bytes stored since
+	closed      atomic.Bool                       // set under mu by Close
 
-	mu       sync.Mutex
-	lru      *simplelru.LRU[blockID, int64] // GUARDED_BY(mu): block -> length
-	bytes    int64                          // GUARDED_BY(mu): sum of the lengths in lru
-	inflight map[blockID]*flight            // GUARDED_BY(mu): blocks being fetched
-
+	openFiles                            atomic.Int64 // descriptors open now (tests)
 	hits, misses, shared, fetches        atomic.Int64
 	bytesFetched, bytesStored, evictions atomic.Int64
+
+	testHookRead func() // if set, called between finding cached blocks and reading them
 }
 
-// blockID names one block: the directory of its key and its number.
+// keyID is the hash of a key and the block size; its hex form names the
+// key's cache file.
+type keyID [16]byte
+
+func (k keyID) name() string { return hex.EncodeToString(k[:]) }
+
+// blockID names one block: its key file and its number.
 type blockID struct {
-	dir string
-	n   int64
+	k keyID
+	n int64
 }
 
-// NewBlockCache opens (creating if needed) the cache in o.Dir and indexes
-// the blocks already there.
+// NewBlockCache opens (creating if needed) the cache in o.Dir. It keeps the
+// blocks listed in the index a Close left, and deletes every other cache
+// file (see the package documentation).
 func NewBlockCache(o Options) (*BlockCache, error) {
 	if o.BlockSize == 0 {
 		o.BlockSize = DefaultBlockSize
@@ -115,13 +146,52 @@ func NewBlockCache(o Options) (*BlockCache, error) {
 		maxBytes:  o.MaxBytes,
 		minFree:   o.MinFree,
 		freeSpace: statfsFree,
+		punchHole: punchHole,
 		lru:       lru,
 		inflight:  make(map[blockID]*flight),
+		pins:      make(map[blockID]int32),
+		keys:      make(map[keyID]*keyFile),
 	}
-	if err := c.reindex(); err != nil {
-		return nil, fmt.Errorf("cache: index %s: %w", o.Dir, err)
+	c.idle.L = &c.mu
+	c.bufs.New = func() any {
+		b := make([]byte, c.blockSize)
+		return &b
+	}
+	c.files, err = simplelru.NewLRU(maxOpenFiles, func(kf *keyFile, h *handle) { c.releaseLocked(h) })
+	if err != nil {
+		return nil, err
+	}
+	if err := c.load(); err != nil {
+		c.closeFiles()
+		return nil, fmt.Errorf("cache: load %s: %w", o.Dir, err)
 	}
 	return c, nil
+}
+
+// Close waits for the block writes and punches under way, writes the index
+// of the cached blocks that the next NewBlockCache on Dir will trust, and
+// closes the cache files. Reads and prefetches started after Close fail
+// with ErrClosed (prefetches do nothing), and so do reads under way when
+// they reach a cached block; fetches under way still serve their readers
+// but store nothing more. Forget after Close only deletes files. Calling
+// Close again does nothing.
+func (c *BlockCache) Close() error {
+	c.mu.Lock()
+	if c.closed.Load() {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed.Store(true)
+	for c.ops > 0 {
+		c.idle.Wait()
+	}
+	entries := c.indexEntriesLocked()
+	c.files.Purge() // descriptors in use close when released
+	c.mu.Unlock()
+	if err := c.writeIndex(entries); err != nil {
+		return fmt.Errorf("cache: write index: %w", err)
+	}
+	return nil
 }
 
 // Stats returns the counters and the current size.
@@ -142,32 +212,32 @@ func (c *BlockCache) Stats() Stats {
 	}
 }
 
-// Forget drops every cached block of k, e.g. after the file was deleted.
-// A fetch of k already under way may still store its blocks afterwards;
-// they are valid content and age out like any other.
+// Forget drops every cached block of k and deletes its file, e.g. after
+// the remote file was deleted. Blocks of k that a fetch under way has yet
+// to store are not stored.
 func (c *BlockCache) Forget(k Key) {
-	d := c.keyDir(k)
+	id := c.keyID(k)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, id := range c.lru.Keys() {
-		if id.dir == d {
-			c.dropLocked(id)
-		}
+	if kf := c.keys[id]; kf != nil {
+		c.dropKeyLocked(kf)
 	}
-	os.RemoveAll(filepath.Join(c.dir, d))
 }
 
-// keyDir names the directory of k's blocks. The block size is part of the
-// name so that blocks cut to another size are never misread.
-func (c *BlockCache) keyDir(k Key) string {
+// keyID hashes k. The block size is part of the hash so that blocks cut to
+// another size are never misread.
+func (c *BlockCache) keyID(k Key) keyID {
 	h := sha256.New()
 	fmt.Fprintf(h, "%d\x00%s\x00%s", c.blockSize, k.FileID, k.Etag)
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	var id keyID
+	copy(id[:], h.Sum(nil))
+	return id
 }
 
-func (c *BlockCache) blockPath(id blockID) string {
-	return filepath.Join(c.dir, id.dir, strconv.FormatInt(id.n, 10))
-}
+// keyDir names the cache file of k's blocks (it once was a directory).
+func (c *BlockCache) keyDir(k Key) string { return c.keyID(k).name() }
+
+func (c *BlockCache) path(k keyID) string { return filepath.Join(c.dir, k.name()) }
 
 // blockLen is the length of block n of a file of size bytes.
 func (c *BlockCache) blockLen(n, size int64) int64 {

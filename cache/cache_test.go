@@ -113,9 +113,12 @@ func TestLastShortBlock(t *testing.T) {
 	if got := r.callList(); got != "[[32 5]]" {
 		t.Errorf("fetches = %s, want [[32 5]]", got)
 	}
-	st, err := os.Stat(filepath.Join(c.dir, c.keyDir(key), "2"))
-	if err != nil || st.Size() != 5 {
-		t.Fatalf("block 2 on disk: %v, %v; want 5 bytes", st, err)
+	st, err := os.Stat(filepath.Join(c.dir, c.keyDir(key)))
+	if err != nil || st.Size() != 2*bs+5 {
+		t.Fatalf("key file: %v, %v; want %d bytes", st, err, 2*bs+5)
+	}
+	if got := blockFiles(t, c); !slices.Equal(got, []string{"2"}) {
+		t.Errorf("blocks on disk = %v, want [2]", got)
 	}
 	read(t, c, r, 2*bs, 5)
 	if got := r.numCalls(); got != 1 {

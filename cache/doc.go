@@ -6,12 +6,20 @@
 // Options.MinFree, or when Forget drops a file. Concurrent reads of a block
 // that is not cached share one fetch.
 //
-// Blocks live in Dir/<hash of key and block size>/<block number>, written
-// to a temporary file and renamed into place (not fsync'd: the cache is
-// disposable), and a block whose length is not what the file's size implies
-// is discarded when read or re-indexed. NewBlockCache re-indexes the blocks a previous run
-// left (least recently stored first), deletes stray temporary files, and
-// leaves anything else in Dir alone.
+// All blocks of a key live in one sparse file, Dir/<hash of key and block
+// size>, block n at offset n*BlockSize, written and read with pwrite and
+// pread on descriptors kept open (a bounded number of them). An evicted
+// block is punched out of its file (fallocate PUNCH_HOLE), and a file
+// whose last block goes is deleted; on a filesystem that cannot punch
+// holes, evicting a block deletes its file with all its blocks.
+//
+// Blocks are not fsync'd (the cache is disposable), so after a crash any
+// of them may be torn. Close therefore writes an index of the cached
+// blocks, Dir/index, and NewBlockCache trusts the blocks it lists, deletes
+// it at once, and deletes every cache file it does not list: after a run
+// that did not end with Close, the cache starts empty. Files of the
+// previous layout (a directory per key, a file per block) are deleted too;
+// names the cache does not recognise are left alone.
 //
 // The package knows nothing of FUSE or of the remote API: callers hand
 // ReadAt a Fetcher for the remote file.

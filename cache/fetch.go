@@ -7,14 +7,17 @@ import (
 	"io"
 )
 
-// flight is one block being fetched. The fetching reader owns it; others
-// wait on done. data, err and canceled are written before done is closed
-// and only read after.
+// flight is one block being fetched, or, with hole set, an evicted block
+// being punched out of its file. The fetching reader owns it; others wait
+// on done. data, err and canceled are written before done is closed and
+// only read after; hole is set before the flight is published.
 type flight struct {
 	done     chan struct{}
 	data     []byte // the block, if the fetch succeeded
 	err      error
-	canceled bool // the owner's context ended: a waiter may fetch itself
+	canceled bool  // the owner's context ended: a waiter may fetch itself
+	hole     *hole // an evicted block: waiters look it up again
+	shared   bool  // GUARDED_BY(mu): handed to a reader other than the owner
 }
 
 // wait returns the block's data once the flight is over.
@@ -31,13 +34,18 @@ func (fl *flight) wait(ctx context.Context) ([]byte, error) {
 // the caller owns (run), with one Fetcher call, one block in memory at a
 // time. Each block is handed to deliver (if not nil), to the flight's
 // waiters, and to the disk; on error the flights not yet resolved fail
-// with it and nothing of them is stored.
-func (c *BlockCache) fetchRun(ctx context.Context, kd string, size int64, fetch Fetcher,
+// with it and nothing of them is stored. A block buffer is reused for the
+// next block, and for later runs, unless a waiter was handed it.
+func (c *BlockCache) fetchRun(ctx context.Context, kid keyID, size int64, fetch Fetcher,
 	first int64, run []*flight, deliver func(n int64, data []byte)) (err error) {
 	next := 0 // run[next:] are unresolved
+	var bufp *[]byte
 	defer func() {
 		if err != nil {
-			c.fail(kd, first+int64(next), run[next:], err, ctx.Err() != nil)
+			c.fail(kid, first+int64(next), run[next:], err, ctx.Err() != nil)
+		}
+		if bufp != nil {
+			c.bufs.Put(bufp)
 		}
 	}()
 	off := first * c.blockSize
@@ -51,7 +59,10 @@ func (c *BlockCache) fetchRun(ctx context.Context, kd string, size int64, fetch 
 	defer body.Close()
 	for ; next < len(run); next++ {
 		n := first + int64(next)
-		buf := make([]byte, c.blockLen(n, size))
+		if bufp == nil {
+			bufp = c.bufs.Get().(*[]byte)
+		}
+		buf := (*bufp)[:c.blockLen(n, size)]
 		got, err := io.ReadFull(body, buf)
 		c.bytesFetched.Add(int64(got))
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -67,16 +78,18 @@ func (c *BlockCache) fetchRun(ctx context.Context, kd string, size int64, fetch 
 		if deliver != nil {
 			deliver(n, buf)
 		}
-		c.store(blockID{kd, n}, buf)
+		if !c.store(blockID{kid, n}, fl, buf) {
+			bufp = nil // waiters may still be reading it
+		}
 	}
 	return nil
 }
 
 // fail ends the flights of blocks from, from+1, ... with err.
-func (c *BlockCache) fail(kd string, from int64, flights []*flight, err error, canceled bool) {
+func (c *BlockCache) fail(kid keyID, from int64, flights []*flight, err error, canceled bool) {
 	c.mu.Lock()
 	for i := range flights {
-		delete(c.inflight, blockID{kd, from + int64(i)})
+		delete(c.inflight, blockID{kid, from + int64(i)})
 	}
 	c.mu.Unlock()
 	for _, fl := range flights {

@@ -97,6 +97,9 @@ func newTestEnvWith(t *testing.T, ec envConfig) *testEnv {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		fsys.Close(ctx)
+		if err := bc.Close(); err != nil {
+			t.Errorf("block cache close: %v", err)
+		}
 	})
 	return &testEnv{mnt: mnt, emu: emu, check: newClient(), fsys: fsys, state: state}
 }

@@ -150,6 +150,12 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 	if err != nil {
 		return err
 	}
+	defer func() {
+		// After the mount is gone: the index lets the next mount keep the cache.
+		if err := blocks.Close(); err != nil {
+			log.Warn("block cache index not written; the next mount starts with an empty cache", "err", err)
+		}
+	}()
 	sock := controlPath(state)
 	fsys := pfs.New(rc, sp, journal, blocks, pfs.Options{
 		UID: uint32(fl.uid), GID: uint32(fl.gid), Umask: uint32(umask),
