@@ -55,8 +55,8 @@ type bench struct {
 	ran   map[string]bool
 	state map[string]string // files kept between scenarios: "big", "big.md5", "setB"
 
-	rclone    string            // path of rclone, "" if not installed
-	rcloneRes map[string]string // row ID -> rclone column
+	rclone    string                       // path of rclone, "" if not installed
+	rcloneRes map[string]map[string]string // rclone's --vfs-cache-mode -> row ID -> figure
 }
 
 const (
@@ -80,7 +80,7 @@ func run() int {
 	flag.Parse()
 
 	b := &bench{quick: *quick, big: 1 << 30, huge: 4 << 30, nSmall: 1000, nList: 10000, nThumb: 500, uploads: 4,
-		kids: &children{}, ran: map[string]bool{}, state: map[string]string{}, rcloneRes: map[string]string{}}
+		kids: &children{}, ran: map[string]bool{}, state: map[string]string{}, rcloneRes: map[string]map[string]string{}}
 	if *quick {
 		b.big, b.huge, b.nSmall, b.nList, b.nThumb = 64<<20, 256<<20, 200, 1000, 100
 	}
@@ -173,7 +173,8 @@ func run() int {
 	// the disk is empty); printed by number.
 	slices.SortStableFunc(rep.Rows, func(x, y row) int { return cmp.Compare(x.ID[:1], y.ID[:1]) })
 	for i := range rep.Rows {
-		rep.Rows[i].Rclone = b.rcloneRes[rep.Rows[i].ID]
+		rep.Rows[i].RcloneOff = b.rcloneRes["off"][rep.Rows[i].ID]
+		rep.Rows[i].RcloneWrites = b.rcloneRes["writes"][rep.Rows[i].ID]
 		if !rep.Rows[i].Met {
 			rep.Failures++
 		}

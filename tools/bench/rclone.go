@@ -7,104 +7,187 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/pan123fs/pan123fs/tools/internal/benchkit"
 )
 
+// rcloneModes are the --vfs-cache-mode values of the two rclone columns:
+//   - off: cp exits once the WebDAV PUT is done, as cp on pan123fs's
+//     default mode exits once the upload is done;
+//   - writes: cp exits once the file is in rclone's local cache and the
+//     upload follows (after rclone's default --vfs-write-back of 5 s); the
+//     figure is the time until the server holds every byte, with cp's own
+//     time beside it.
+var rcloneModes = []string{"off", "writes"}
+
 // rcloneScenarios repeats scenarios 1-3 on `rclone mount` of `rclone serve
-// webdav` (a local folder served on loopback), when rclone is on PATH, and
-// puts the figures in the rclone column. cp and cp -r use --vfs-cache-mode
-// off (cp exits once the WebDAV PUT is done, as pan123fs's default mode
-// exits once the upload is done); the reads use --vfs-cache-mode full
-// (a fresh cache: cold, then warm).
+// webdav` (a local folder served on loopback), in each of rcloneModes, when
+// rclone is on PATH, and fills rcloneRes[mode][row ID].
 func (b *bench) rcloneScenarios(ctx context.Context) {
 	if b.rclone == "" || ctx.Err() != nil {
 		return
 	}
-	logf("rclone column")
-	note := func(ids []string, err error) {
+	logf("rclone columns")
+	ids := []string{"1", "2a", "2b", "3"}
+	note := func(res map[string]string, ids []string, err error) {
 		for _, id := range ids {
-			b.rcloneRes[id] = "error: " + err.Error()
+			res[id] = "error: " + err.Error()
 		}
 	}
 	remoteDir := filepath.Join(b.tmp, "rclone-remote")
-	if err := os.MkdirAll(remoteDir, 0o755); err != nil {
-		note([]string{"1", "2a", "2b", "3"}, err)
-		return
-	}
+	var srv *mountProc
 	addr, err := freeAddr()
-	if err != nil {
-		note([]string{"1", "2a", "2b", "3"}, err)
-		return
+	if err == nil {
+		err = os.MkdirAll(remoteDir, 0o755)
 	}
-	srv, err := b.kids.startServer(ctx, "rclone-webdav", filepath.Join(b.tmp, "rclone-webdav.log"), addr,
-		[]string{b.rclone, "serve", "webdav", "--addr", addr, remoteDir})
+	if err == nil {
+		srv, err = b.kids.startServer(ctx, "rclone-webdav", filepath.Join(b.tmp, "rclone-webdav.log"), addr,
+			[]string{b.rclone, "serve", "webdav", "--addr", addr, remoteDir})
+	}
+	for _, mode := range rcloneModes {
+		b.rcloneRes[mode] = map[string]string{}
+		if err != nil {
+			note(b.rcloneRes[mode], ids, err)
+		}
+	}
 	if err != nil {
-		note([]string{"1", "2a", "2b", "3"}, err)
 		return
 	}
 	defer b.kids.stopServer(srv)
-	mountRclone := func(name, mode string) (*mountProc, error) {
+	for _, mode := range rcloneModes {
+		b.rcloneMode(ctx, mode, addr, remoteDir, b.rcloneRes[mode], note)
+	}
+}
+
+func (b *bench) rcloneMode(ctx context.Context, mode, addr, remoteDir string, res map[string]string,
+	note func(map[string]string, []string, error)) {
+	mountRclone := func(name string) (*mountProc, error) {
 		b.seq++
-		id := fmt.Sprintf("%s-%d", name, b.seq)
+		id := fmt.Sprintf("%s-%s-%d", name, mode, b.seq)
 		dir, state := filepath.Join(b.tmp, "mnt-"+id), filepath.Join(b.tmp, "state-"+id)
 		argv := []string{b.rclone, "mount", ":webdav:", dir, "--webdav-url", "http://" + addr,
 			"--vfs-cache-mode", mode, "--cache-dir", state, "--config", filepath.Join(state, "rclone.conf")}
 		return b.kids.startMount(ctx, name, dir, state, argv)
 	}
+	// upload times cp of src to name in a fresh mount, and, in writes mode,
+	// waits until the server holds want bytes under name. It returns the
+	// time until the server holds the files, and fills res[id] with it.
+	upload := func(id string, want map[string]int64, name string, args ...string) (time.Duration, bool) {
+		m, err := mountRclone("rclone-s" + id)
+		if err != nil {
+			note(res, []string{id}, err)
+			return 0, false
+		}
+		defer b.stopMount(m)
+		quiesce()
+		t0 := time.Now()
+		if _, err := sh(ctx, "cp", append(args, filepath.Join(m.dir, name))...); err != nil {
+			note(res, []string{id}, err)
+			return 0, false
+		}
+		cp := time.Since(t0)
+		if mode == "off" {
+			res[id] = fmt.Sprintf("%.2f s", cp.Seconds())
+			return cp, true
+		}
+		if err := waitFiles(ctx, filepath.Join(remoteDir, name), want, 10*time.Minute); err != nil {
+			note(res, []string{id}, err)
+			return 0, false
+		}
+		all := time.Since(t0)
+		res[id] = fmt.Sprintf("%.2f s (cp %.2f s)", all.Seconds(), cp.Seconds())
+		return all, true
+	}
 
 	if big := b.state["big"]; big != "" && b.ran["1"] {
-		func() {
-			m, err := mountRclone("rclone-s1", "off")
-			if err != nil {
-				note([]string{"1", "2a", "2b"}, err)
-				return
+		name := "big-" + mode + ".bin"
+		if _, ok := upload("1", map[string]int64{"": b.big}, name, big); ok {
+			if sum, err := benchkit.MD5File(filepath.Join(remoteDir, name)); err != nil || sum != b.state["big.md5"] {
+				note(res, []string{"1"}, fmt.Errorf("the server's copy has md5 %s (%v), want %s", sum, err, b.state["big.md5"]))
+			} else if b.ran["2"] {
+				b.rcloneRead(ctx, mountRclone, name, res, note)
 			}
-			defer b.stopMount(m)
-			d, err := timed(ctx, "cp", big, filepath.Join(m.dir, "big.bin"))
-			if err != nil {
-				note([]string{"1"}, err)
-				return
-			}
-			b.rcloneRes["1"] = fmt.Sprintf("%.2f s (%.0f MiB/s)", d.Seconds(), mib(b.big)/d.Seconds())
-		}()
-		if b.ran["2"] && b.rcloneRes["1"] != "" && b.rcloneRes["1"][0] != 'e' {
-			func() {
-				m, err := mountRclone("rclone-s2", "full")
-				if err != nil {
-					note([]string{"2a", "2b"}, err)
-					return
-				}
-				defer b.stopMount(m)
-				path := filepath.Join(m.dir, "big.bin")
-				nc, cold, err := readAll(path, nil)
-				if err != nil || nc != b.big {
-					note([]string{"2a", "2b"}, fmt.Errorf("cold read: %d bytes, %v", nc, err))
-					return
-				}
-				nw, warm, err := readAll(path, nil)
-				if err != nil || nw != b.big {
-					note([]string{"2b"}, fmt.Errorf("warm read: %d bytes, %v", nw, err))
-					return
-				}
-				b.rcloneRes["2a"] = fmt.Sprintf("%.0f MiB/s", mib(b.big)/cold.Seconds())
-				b.rcloneRes["2b"] = fmt.Sprintf("%.0f MiB/s", mib(b.big)/warm.Seconds())
-			}()
 		}
 	}
 	if set := b.state["setB"]; set != "" && b.ran["3"] {
-		func() {
-			m, err := mountRclone("rclone-s3", "off")
-			if err != nil {
-				note([]string{"3"}, err)
-				return
+		want, err := fileSizes(set)
+		if err != nil {
+			note(res, []string{"3"}, err)
+			return
+		}
+		name := "s3-" + mode
+		if d, ok := upload("3", want, name, "-r", set); ok {
+			res["3"] = fmt.Sprintf("%.0f files/s (%s)", float64(len(want))/d.Seconds(), res["3"])
+		}
+	}
+}
+
+// rcloneRead reads name through a fresh rclone mount twice (cold, warm).
+func (b *bench) rcloneRead(ctx context.Context, mountRclone func(string) (*mountProc, error), name string,
+	res map[string]string, note func(map[string]string, []string, error)) {
+	m, err := mountRclone("rclone-s2")
+	if err != nil {
+		note(res, []string{"2a", "2b"}, err)
+		return
+	}
+	defer b.stopMount(m)
+	path := filepath.Join(m.dir, name)
+	nc, cold, err := readAll(path, nil)
+	if err != nil || nc != b.big {
+		note(res, []string{"2a", "2b"}, fmt.Errorf("cold read: %d bytes, %v", nc, err))
+		return
+	}
+	nw, warm, err := readAll(path, nil)
+	if err != nil || nw != b.big {
+		note(res, []string{"2b"}, fmt.Errorf("warm read: %d bytes, %v", nw, err))
+		return
+	}
+	res["2a"] = fmt.Sprintf("%.0f MiB/s", mib(b.big)/cold.Seconds())
+	res["2b"] = fmt.Sprintf("%.0f MiB/s", mib(b.big)/warm.Seconds())
+}
+
+// fileSizes maps the names of the regular files in dir to their sizes.
+func fileSizes(dir string) (map[string]int64, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int64{}
+	for _, e := range ents {
+		info, err := e.Info()
+		if err != nil {
+			return nil, err
+		}
+		if info.Mode().IsRegular() {
+			out[e.Name()] = info.Size()
+		}
+	}
+	return out, nil
+}
+
+// waitFiles waits until path (want's key "") or the files want names in the
+// folder path have their sizes.
+func waitFiles(ctx context.Context, path string, want map[string]int64, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		missing := 0
+		for name, size := range want {
+			st, err := os.Stat(filepath.Join(path, name))
+			if err != nil || st.Size() != size {
+				missing++
 			}
-			defer b.stopMount(m)
-			d, err := timed(ctx, "cp", "-r", set, filepath.Join(m.dir, "s3"))
-			if err != nil {
-				note([]string{"3"}, err)
-				return
-			}
-			b.rcloneRes["3"] = fmt.Sprintf("%.0f files/s (%.1f s)", float64(b.nSmall)/d.Seconds(), d.Seconds())
-		}()
+		}
+		if missing == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d of %d files not on the server after %v", missing, len(want), limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 }
 
