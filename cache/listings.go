@@ -18,6 +18,30 @@ type SystemClock struct{}
 // Now is time.Now.
 func (SystemClock) Now() time.Time { return time.Now() }
 
+// ManualClock is a Clock that moves only when told to, for tests that move
+// time instead of sleeping. Safe for concurrent use.
+type ManualClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewManualClock returns a ManualClock that reads t.
+func NewManualClock(t time.Time) *ManualClock { return &ManualClock{now: t} }
+
+// Now returns the clock's time.
+func (c *ManualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *ManualClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
 // Listings keeps track of the folder listings held in memory: how long each
 // is trusted (the TTL) and, least recently used first, which to drop once
 // they hold more than maxEntries entries in all. The listings themselves

@@ -1,34 +1,21 @@
 package cache
 
 import (
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 )
 
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *fakeClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 func TestListingsTTL(t *testing.T) {
-	clock := &fakeClock{now: time.Unix(1000, 0)}
+	clock := NewManualClock(time.Unix(1000, 0))
 	l := NewListings[string](30*time.Second, 0, clock, nil)
 	assert.False(t, l.Fresh("a"), "never loaded")
 	l.Loaded("a", 3)
 	assert.True(t, l.Fresh("a"))
-	clock.add(29 * time.Second)
+	clock.Advance(29 * time.Second)
 	assert.True(t, l.Fresh("a"), "within the TTL")
-	clock.add(2 * time.Second)
+	clock.Advance(2 * time.Second)
 	assert.False(t, l.Fresh("a"), "past the TTL")
 	l.Loaded("a", 3)
 	l.Invalidate("a")

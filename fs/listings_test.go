@@ -2,28 +2,16 @@ package fs
 
 import (
 	"os"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/pan123fs/pan123fs/cache"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *testClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 func TestListingTTLFollowsTheClock(t *testing.T) {
-	clock := &testClock{now: time.Unix(1_700_000_000, 0)}
+	clock := cache.NewManualClock(time.Unix(1_700_000_000, 0))
 	env := newTestEnv(t, Options{Clock: clock, DirTTL: 30 * time.Second})
 	_, err := env.check.Mkdir(t.Context(), "", "album")
 	require.NoError(t, err)
@@ -36,7 +24,7 @@ func TestListingTTLFollowsTheClock(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, before, lists(), "within the TTL: no list call")
 
-	clock.add(31 * time.Second)
+	clock.Advance(31 * time.Second)
 	_, err = env.check.Mkdir(t.Context(), "", "added elsewhere")
 	require.NoError(t, err)
 	ents, err := os.ReadDir(env.mnt)
