@@ -2,13 +2,12 @@ package remote
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"slices"
-	"strconv"
-	"strings"
 
 	"golang.org/x/time/rate"
+
+	"github.com/pan123fs/pan123fs/remote/wire"
 )
 
 // DefaultLimits are the requests per second the client allows itself per
@@ -89,22 +88,5 @@ func (l *limiters) wait(ctx context.Context, endpoint string) error {
 // are the endpoint names of DefaultLimits, values requests per second (0 =
 // unlimited).
 func ParseLimits(list string) (map[string]float64, error) {
-	out := map[string]float64{}
-	for _, kv := range strings.Split(list, ",") {
-		kv = strings.TrimSpace(kv)
-		if kv == "" {
-			continue
-		}
-		name, val, ok := strings.Cut(kv, "=")
-		name = strings.TrimSpace(name)
-		if _, known := DefaultLimits[name]; !ok || !known {
-			return nil, fmt.Errorf("rate limit %q: want NAME=PER_SECOND with NAME one of %s", kv, strings.Join(slices.Sorted(maps.Keys(DefaultLimits)), ", "))
-		}
-		qps, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
-		if err != nil || qps < 0 {
-			return nil, fmt.Errorf("rate limit %q: %q is not a number of requests per second", kv, val)
-		}
-		out[name] = qps
-	}
-	return out, nil
+	return wire.ParseRates(list, slices.Sorted(maps.Keys(DefaultLimits)), true)
 }

@@ -103,27 +103,7 @@ func QPSNames() []string {
 
 // ParseQPS reads "delete=1,list=4,create=2". "" gives no limits.
 func ParseQPS(list string) (map[string]float64, error) {
-	known := map[string]bool{}
-	for _, n := range QPSNames() {
-		known[n] = true
-	}
-	m := map[string]float64{}
-	for _, kv := range splitList(list) {
-		k, v, ok := strings.Cut(kv, "=")
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		if !ok {
-			return nil, fmt.Errorf("qps %q: want NAME=PER_SECOND", kv)
-		}
-		if !known[k] {
-			return nil, fmt.Errorf("qps: unknown endpoint %q (known: %s)", k, strings.Join(QPSNames(), ", "))
-		}
-		q, err := strconv.ParseFloat(v, 64)
-		if err != nil || q <= 0 {
-			return nil, fmt.Errorf("qps %s: %q is not a positive number", k, v)
-		}
-		m[k] = q
-	}
-	return m, nil
+	return wire.ParseRates(list, QPSNames(), false)
 }
 
 func splitList(list string) []string {
