@@ -1,7 +1,6 @@
 package spool
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -42,17 +41,30 @@ type Record struct {
 	Seq         uint64    `json:"seq"`                   // order of first journaling
 	Updated     time.Time `json:"updated"`               //
 
-	// Damaged says why the record file could not be read (see Records);
-	// only Key and State are set then.
+	// Damaged says why the record could not be read (see Records); only
+	// Key and State are set then.
 	Damaged string `json:"-"`
 }
 
 // Journal is the spool's record of pending work, kept so that a crash at
 // any instant leaves something that reads back correctly:
 //
-//   - one small JSON file per spooled file in DIR/records, written to a
-//     temporary file, fsync'd and renamed into place (a record file is
-//     always whole: either the old or the new version);
+//   - an append-only log of records in DIR/records.log, one line per
+//     change, each written with one write(2): "P {record as JSON}" for a
+//     put, "R key" for a removal, and "D {"key":…,"damaged":…}" for a
+//     record known to be damaged (kept until recovery drops it). Put and
+//     Remove fdatasync the log before they return, concurrent callers
+//     sharing one fdatasync (group commit); Note does not wait. Replaying
+//     the log, the last line of a key wins and a removal drops it. A line
+//     that does not parse, or is not ended by a newline (torn by a power
+//     loss; zeros are blocks that were never written), is skipped, except
+//     that one naming a key that has no record before it makes that key's
+//     record damaged (see Records). The log is rewritten with only the
+//     live records (temporary file, fsync, rename, fsync of the folder) at
+//     OpenJournal and whenever it holds more than 4× as many lines as
+//     there are records plus 1,000. A DIR/records folder left by earlier
+//     versions (one JSON file per record) is moved into the log at
+//     OpenJournal;
 //   - an append-only log of queued deletes in DIR/deletes.log, one
 //     "+ID" or "-ID" line each, fsync'd before a delete call is sent; a
 //     torn last line is ignored.
@@ -61,48 +73,71 @@ type Record struct {
 type Journal struct {
 	dir string
 
+	// The records, and their log.
+	rmu     sync.Mutex
+	rcond   *sync.Cond        // a sync of the log ended; L is &rmu
+	seq     uint64            // GUARDED_BY(rmu)
+	recs    map[string]Record // the live records, as the log reads back; GUARDED_BY(rmu)
+	recLog  *os.File          // GUARDED_BY(rmu)
+	size    int64             // bytes in recLog, all of them whole lines; GUARDED_BY(rmu)
+	lines   int               // lines in recLog; GUARDED_BY(rmu)
+	end     uint64            // bytes appended to the log since OpenJournal; GUARDED_BY(rmu)
+	durable uint64            // how much of end is on the disk; GUARDED_BY(rmu)
+	syncing bool              // a sync of recLog runs (without rmu); GUARDED_BY(rmu)
+	dirty   bool              // the log may not read back as recs: rewrite it before the next append or sync; GUARDED_BY(rmu)
+	putOff  int               // compactions put off after failures; GUARDED_BY(rmu)
+	closed  bool              // GUARDED_BY(rmu)
+
+	// Set by OpenJournal; tests change them before using the journal.
+	datasync   func(*os.File) error // makes a file's data durable (fdatasync)
+	compactMin int                  // the log may hold this many lines more than 4× the records
+
 	mu      sync.Mutex
-	seq     uint64   // GUARDED_BY(mu)
 	delLog  *os.File // GUARDED_BY(mu)
 	delOpen map[string]bool
 }
 
+var errClosed = errors.New("journal: closed")
+
 // OpenJournal opens (making it, mode 0700) the journal in dir.
 func OpenJournal(dir string) (*Journal, error) {
-	if err := os.MkdirAll(filepath.Join(dir, "records"), 0o700); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
-	j := &Journal{dir: dir, delOpen: map[string]bool{}}
-	recs, err := j.Records()
-	if err != nil {
+	j := &Journal{dir: dir, recs: map[string]Record{}, delOpen: map[string]bool{},
+		datasync: datasync, compactMin: 1000}
+	j.rcond = sync.NewCond(&j.rmu)
+	if err := j.loadRecords(); err != nil {
+		if j.recLog != nil {
+			j.recLog.Close()
+		}
 		return nil, err
-	}
-	for _, r := range recs {
-		j.seq = max(j.seq, r.Seq)
 	}
 	pending, err := readDeleteLog(j.delPath())
-	if err != nil {
-		return nil, err
+	if err == nil {
+		// Rewrite the log with only what is still pending, so it stays short.
+		err = j.rewriteDeletes(pending)
 	}
-	// Rewrite the log with only what is still pending, so it stays short.
-	if err := j.rewriteDeletes(pending); err != nil {
+	if err != nil {
+		j.recLog.Close()
 		return nil, err
 	}
 	return j, nil
 }
 
-func (j *Journal) recPath(key string) string { return filepath.Join(j.dir, "records", key+".json") }
-func (j *Journal) delPath() string           { return filepath.Join(j.dir, "deletes.log") }
+func (j *Journal) delPath() string { return filepath.Join(j.dir, "deletes.log") }
 
 // NextSeq hands out the order number of a new record.
 func (j *Journal) NextSeq() uint64 {
-	j.mu.Lock()
-	defer j.mu.Unlock()
+	j.rmu.Lock()
+	defer j.rmu.Unlock()
 	j.seq++
 	return j.seq
 }
 
-// Put writes r durably (temporary file, fsync, rename, fsync of the folder).
+// Put writes r durably: when it returns nil, r reads back after a power
+// loss. (It is appended to the log, which is then fdatasync'd; Puts and
+// Removes that run at once share the fdatasync.)
 func (j *Journal) Put(r Record) error { return j.put(r, true) }
 
 // Note writes r as Put does but does not wait for the disk: after a power
@@ -113,84 +148,77 @@ func (j *Journal) Put(r Record) error { return j.put(r, true) }
 func (j *Journal) Note(r Record) error { return j.put(r, false) }
 
 func (j *Journal) put(r Record, durable bool) error {
-	if r.Key == "" || strings.ContainsAny(r.Key, `/\`) {
+	if !validKey(r.Key) {
 		return fmt.Errorf("journal: bad key %q", r.Key)
 	}
-	r.Updated = time.Now()
-	b, err := json.Marshal(r)
+	r.Updated = time.Now().UTC().Round(0) // as it reads back from JSON
+	r.Damaged = ""
+	line, err := recordLine(nil, r)
 	if err != nil {
-		return err
-	}
-	dir := filepath.Join(j.dir, "records")
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("journal: %w", err)
-	}
-	_, err = tmp.Write(b)
-	if err == nil && durable {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), j.recPath(r.Key))
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
 		return fmt.Errorf("journal: writing %s: %w", r.Path, err)
 	}
+	j.rmu.Lock()
+	defer j.rmu.Unlock()
+	if err := j.appendLocked(line); err != nil {
+		return fmt.Errorf("journal: writing %s: %w", r.Path, err)
+	}
+	j.recs[r.Key] = r
+	upTo := j.end
+	j.maybeCompactLocked()
 	if !durable {
 		return nil
 	}
-	return syncDir(dir)
+	return j.waitDurableLocked(upTo)
 }
 
 // Remove drops key's record (done: 123pan holds the content, or the file
-// is gone). Removing a missing record is not an error.
+// is gone) durably. Removing a missing record is not an error.
 func (j *Journal) Remove(key string) error {
-	err := os.Remove(j.recPath(key))
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("journal: %w", err)
+	j.rmu.Lock()
+	defer j.rmu.Unlock()
+	if _, ok := j.recs[key]; !ok {
+		// Nothing to write; but what was written before (a removal of key
+		// by another caller, say) must be on the disk when this returns.
+		return j.waitDurableLocked(j.end)
 	}
-	return syncDir(filepath.Join(j.dir, "records"))
+	line := make([]byte, 0, len(key)+3)
+	line = append(append(append(line, "R "...), key...), '\n')
+	if err := j.appendLocked(line); err != nil {
+		return fmt.Errorf("journal: removing %s: %w", key, err)
+	}
+	delete(j.recs, key)
+	upTo := j.end
+	j.maybeCompactLocked()
+	return j.waitDurableLocked(upTo)
 }
 
-// Records reads every record, oldest first. A record file that does not
-// parse (one written by Note and cut short by a power loss, or damaged by
-// hand) comes back with its Key, state Writing and Damaged set, so that its
-// data is kept aside rather than uploaded.
+// Records lists every record, oldest first: those read at OpenJournal, as
+// changed since by Put, Note and Remove. A record whose last line in the
+// log does not parse (one written by Note and cut short by a power loss, or
+// damaged by hand) and that had no whole line before comes back with its
+// Key, state Writing and Damaged set, so that its data is kept aside rather
+// than uploaded; it stays so until it is Put again or removed.
 func (j *Journal) Records() ([]Record, error) {
-	dir := filepath.Join(j.dir, "records")
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("journal: %w", err)
-	}
-	var out []Record
-	for _, e := range ents {
-		name := e.Name()
-		if strings.HasPrefix(name, ".tmp-") {
-			os.Remove(filepath.Join(dir, name)) // a Put cut short: the old version (if any) stands
-			continue
-		}
-		if !strings.HasSuffix(name, ".json") {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			return nil, fmt.Errorf("journal: %w", err)
-		}
-		var r Record
-		if err := json.Unmarshal(b, &r); err != nil || r.Key != strings.TrimSuffix(name, ".json") {
-			if err == nil {
-				err = fmt.Errorf("it names key %q", r.Key)
-			}
-			r = Record{Key: strings.TrimSuffix(name, ".json"), State: Writing, Damaged: err.Error()}
-		}
+	j.rmu.Lock()
+	defer j.rmu.Unlock()
+	return j.sortedLocked(), nil
+}
+
+// sortedLocked lists the records by Seq.
+//
+// call with j.rmu held
+func (j *Journal) sortedLocked() []Record {
+	out := make([]Record, 0, len(j.recs))
+	for _, r := range j.recs {
 		out = append(out, r)
 	}
-	sort.Slice(out, func(a, b int) bool { return out[a].Seq < out[b].Seq })
-	return out, nil
+	sort.Slice(out, func(a, b int) bool {
+		if out[a].Seq != out[b].Seq {
+			return out[a].Seq < out[b].Seq
+		}
+		return out[a].Key < out[b].Key
+	})
+	return out
 }
 
 func syncDir(dir string) error {
@@ -343,9 +371,16 @@ func (j *Journal) PendingDeletes() []string {
 	return out
 }
 
-// Close closes the delete log.
+// Close closes the logs. The journal cannot be used after.
 func (j *Journal) Close() error {
+	j.rmu.Lock()
+	var err error
+	if !j.closed {
+		j.closed = true
+		err = j.recLog.Close()
+	}
+	j.rmu.Unlock()
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.delLog.Close()
+	return errors.Join(err, j.delLog.Close())
 }
