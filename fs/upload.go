@@ -142,11 +142,14 @@ func (n *fileNode) discardFailedWrite() error {
 }
 
 // commit journals the file as complete. In write-back mode, where close
-// returns before the upload, the spool data is fsync'd first. In the
-// default mode close returns only after the upload, so the data need not
-// survive a power loss before then: the journal record (always fsync'd)
-// carries its md5, and a restart that finds the data differs keeps it
-// aside instead of uploading it (recover.go).
+// returns before the upload, the spool data is fsync'd too, alongside the
+// record: close waits for both, and their order does not matter, since a
+// record that reached the disk before its data (a power loss between the
+// two, before close returned) names an md5 the data does not have, and the
+// restart keeps such data aside instead of uploading it (recover.go). In
+// the default mode close returns only after the upload, so the data need
+// not survive a power loss before then; the record carries its md5 all
+// the same.
 func (n *fileNode) commit() error {
 	n.mu.Lock()
 	data := n.data
@@ -154,12 +157,13 @@ func (n *fileNode) commit() error {
 	if data == nil {
 		return nil
 	}
-	if n.fsys.opts.WriteBack {
-		if err := data.Sync(); err != nil {
-			return err
-		}
+	if !n.fsys.opts.WriteBack {
+		return n.journal(spool.Closed)
 	}
-	return n.journal(spool.Closed)
+	synced := make(chan error, 1)
+	go func() { synced <- data.Sync() }()
+	jerr := n.journal(spool.Closed)
+	return errors.Join(<-synced, jerr)
 }
 
 // uploadNow uploads at once (close in the default mode, fsync); on a
