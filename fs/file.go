@@ -167,20 +167,27 @@ func (n *fileNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAt
 		if n.fsys.opts.ReadOnly {
 			return syscall.EROFS
 		}
-		if err := n.truncate(ctx, int64(size)); err != nil {
+		if err := n.truncateNow(ctx, int64(size)); err != nil {
 			return n.fsys.toErrno("truncate", n.path(), err)
-		}
-		n.mu.Lock()
-		idle := n.handles == 0
-		n.mu.Unlock()
-		if idle {
-			if err := n.closeWrite(ctx); err != nil {
-				return n.fsys.toErrno("truncate", n.path(), err)
-			}
 		}
 	}
 	n.fillAttr(&out.Attr)
 	return 0
+}
+
+// truncateNow truncates the file and, when no writer has it open (whose
+// close would), uploads the result.
+func (n *fileNode) truncateNow(ctx context.Context, size int64) error {
+	if err := n.truncate(ctx, size); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	idle := n.handles == 0
+	n.mu.Unlock()
+	if idle {
+		return n.closeWrite(ctx)
+	}
+	return nil
 }
 
 func (n *fileNode) truncate(ctx context.Context, size int64) error {
@@ -215,11 +222,24 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint3
 		return nil, 0, syscall.EACCES
 	}
 	write := flags&(syscall.O_WRONLY|syscall.O_RDWR) != 0
-	if write {
-		if n.fsys.opts.ReadOnly {
-			return nil, 0, syscall.EROFS
+	trunc := flags&syscall.O_TRUNC != 0
+	if (write || trunc) && n.fsys.opts.ReadOnly {
+		return nil, 0, syscall.EROFS
+	}
+	if trunc && !write {
+		// open(O_RDONLY|O_TRUNC) empties the file as on other filesystems
+		// (with atomic O_TRUNC the kernel leaves it to us).
+		n.mu.Lock()
+		empty := n.sizeLocked() == 0
+		n.mu.Unlock()
+		if !empty {
+			if err := n.truncateNow(ctx, 0); err != nil {
+				return nil, 0, n.fsys.toErrno("open", n.path(), err)
+			}
 		}
-		if flags&syscall.O_TRUNC != 0 {
+	}
+	if write {
+		if trunc {
 			if err := n.truncate(ctx, 0); err != nil {
 				return nil, 0, n.fsys.toErrno("open", n.path(), err)
 			}

@@ -225,3 +225,17 @@ func TestPreferredIOSize(t *testing.T) {
 	require.NoError(t, syscall.Stat(env.path("a.png"), &st))
 	assert.Equal(t, int64(1<<20), int64(st.Blksize))
 }
+
+// open(O_RDONLY|O_TRUNC) empties a file on Linux filesystems; with atomic
+// O_TRUNC the kernel leaves that to pan123fs, which must not forget it.
+func TestReadOnlyTruncatingOpen(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	require.NoError(t, os.WriteFile(env.path("t.txt"), []byte("hello"), 0o644))
+	fd, err := syscall.Open(env.path("t.txt"), syscall.O_RDONLY|syscall.O_TRUNC, 0)
+	require.NoError(t, err)
+	require.NoError(t, syscall.Close(fd))
+	st, err := os.Stat(env.path("t.txt"))
+	require.NoError(t, err)
+	assert.Zero(t, st.Size())
+	assert.Equal(t, md5hex(nil), env.remoteEntries(t)["t.txt"].Etag, "123pan holds the empty file")
+}
