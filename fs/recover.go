@@ -196,7 +196,9 @@ func (f *FS) recoverOne(ctx context.Context, r spool.Record) error {
 
 // keepOrphans keeps aside the spool files that no record names: files
 // being written whose record (written without waiting for the disk, see
-// spool.Journal.Note) a power loss took away.
+// spool.Journal.Note) a power loss took away. An empty one holds nothing
+// to keep (a spool file is made just before its record, so a crash in
+// between leaves one) and is deleted.
 func (f *FS) keepOrphans(recs []spool.Record) error {
 	known := make(map[string]bool, len(recs))
 	for _, r := range recs {
@@ -211,8 +213,15 @@ func (f *FS) keepOrphans(recs []spool.Record) error {
 		if known[e.Name()] || !e.Type().IsRegular() {
 			continue
 		}
+		path := filepath.Join(f.spool.Dir(), e.Name())
+		if info, err := e.Info(); err == nil && info.Size() == 0 {
+			if err := os.Remove(path); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
 		r := spool.Record{Key: e.Name(), State: spool.Writing}
-		if err := f.keepAside(r, filepath.Join(f.spool.Dir(), e.Name()), "no journal record names it (cut short by a power loss while it was written?)"); err != nil {
+		if err := f.keepAside(r, path, "no journal record names it (cut short by a power loss while it was written?)"); err != nil {
 			errs = append(errs, err)
 		}
 	}

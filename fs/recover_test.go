@@ -12,7 +12,8 @@ import (
 // Records of files being written are written without waiting for the
 // disk, so a power loss can leave a spool file with a damaged record or
 // with none. Neither is uploaded: both are kept in the recovery folder and
-// reported, with their bytes.
+// reported, with their bytes. An empty spool file with no record is
+// simply deleted.
 func TestDamagedAndMissingRecordsKeepTheData(t *testing.T) {
 	state := t.TempDir()
 	spoolDir, recDir := filepath.Join(state, "spool"), filepath.Join(state, "journal", "records")
@@ -21,6 +22,8 @@ func TestDamagedAndMissingRecordsKeepTheData(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(spoolDir, "spool-torn"), []byte("half a photo"), 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(recDir, "spool-torn.json"), nil, 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(spoolDir, "spool-orphan"), []byte("another half"), 0o600))
+	// made just before its record when pan123fs was killed: nothing to keep
+	require.NoError(t, os.WriteFile(filepath.Join(spoolDir, "spool-empty"), nil, 0o600))
 
 	env := newTestEnvWith(t, envConfig{state: state})
 	rec := env.fsys.Status().Recovered
