@@ -54,23 +54,13 @@ func (k *children) startMount(ctx context.Context, name, dir, state string, argv
 			return nil, err
 		}
 	}
-	logPath := state + ".log"
-	logf, err := os.Create(logPath)
+	m, err := spawn(name, state+".log", argv, env, syscall.SIGTERM)
 	if err != nil {
 		return nil, err
 	}
-	defer logf.Close()
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.Env = append(os.Environ(), env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	m := &mountProc{name: name, dir: dir, state: state, logPath: logPath, cmd: cmd, exited: make(chan struct{})}
-	go func() { cmd.Wait(); close(m.exited) }()
+	m.dir, m.state = dir, state
 	k.mounts = append(k.mounts, m)
-	m.hwm = sampleHWM(cmd.Process.Pid, m.exited)
+	m.hwm = sampleHWM(m.cmd.Process.Pid, m.exited)
 	deadline := time.After(60 * time.Second)
 	for {
 		if ok, _ := isMounted(dir); ok {
@@ -78,9 +68,9 @@ func (k *children) startMount(ctx context.Context, name, dir, state string, argv
 		}
 		select {
 		case <-m.exited:
-			return nil, fmt.Errorf("%s exited before mounting: %s", name, logTail(logPath))
+			return nil, fmt.Errorf("%s exited before mounting: %s", name, logTail(m.logPath))
 		case <-deadline:
-			return nil, fmt.Errorf("%s not mounted within 60 s: %s", name, logTail(logPath))
+			return nil, fmt.Errorf("%s not mounted within 60 s: %s", name, logTail(m.logPath))
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-time.After(50 * time.Millisecond):
@@ -103,13 +93,8 @@ func (k *children) stop(m *mountProc, keep bool) error {
 	if k.hurry != nil && k.hurry() {
 		wait = 10 * time.Second
 	}
-	syscall.Kill(pid, syscall.SIGTERM)
-	select {
-	case <-m.exited:
-	case <-time.After(wait):
+	if benchkit.Stop(m.cmd, m.exited, wait) {
 		err = fmt.Errorf("%s (pid %d) did not exit within %v of SIGTERM; killed", m.name, pid, wait)
-		syscall.Kill(-pid, syscall.SIGKILL)
-		<-m.exited
 	}
 	if ok, _ := isMounted(m.dir); ok {
 		if out, uerr := exec.Command("fusermount3", "-u", "-z", m.dir).CombinedOutput(); uerr != nil {
@@ -130,19 +115,10 @@ func (k *children) stop(m *mountProc, keep bool) error {
 
 // startServer runs argv until stopServer and waits until it listens on addr.
 func (k *children) startServer(ctx context.Context, name, logPath, addr string, argv []string) (*mountProc, error) {
-	logf, err := os.Create(logPath)
+	p, err := spawn(name, logPath, argv, nil, syscall.SIGKILL)
 	if err != nil {
 		return nil, err
 	}
-	defer logf.Close()
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	p := &mountProc{name: name, logPath: logPath, cmd: cmd, exited: make(chan struct{})}
-	go func() { cmd.Wait(); close(p.exited) }()
 	k.servers = append(k.servers, p)
 	if err := waitListening(ctx, addr, p.exited); err != nil {
 		return nil, fmt.Errorf("%s: %v: %s", name, err, logTail(logPath))
@@ -150,16 +126,30 @@ func (k *children) startServer(ctx context.Context, name, logPath, addr string, 
 	return p, nil
 }
 
+// spawn starts argv in a process group of its own, its output in logPath
+// and env added to this process's environment; the child gets deathSig
+// should this process die first.
+func spawn(name, logPath string, argv, env []string, deathSig syscall.Signal) (*mountProc, error) {
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close() // the child holds its own descriptor
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Env = append(os.Environ(), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: deathSig}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &mountProc{name: name, logPath: logPath, cmd: cmd, exited: make(chan struct{})}
+	go func() { cmd.Wait(); close(p.exited) }()
+	return p, nil
+}
+
 // stopServer sends SIGTERM to the server's process group, SIGKILL after 10 s.
 func (k *children) stopServer(p *mountProc) {
-	pid := p.cmd.Process.Pid
-	syscall.Kill(-pid, syscall.SIGTERM)
-	select {
-	case <-p.exited:
-	case <-time.After(10 * time.Second):
-		syscall.Kill(-pid, syscall.SIGKILL)
-		<-p.exited
-	}
+	benchkit.Stop(p.cmd, p.exited, 10*time.Second)
 	for i, x := range k.servers {
 		if x == p {
 			k.servers = append(k.servers[:i], k.servers[i+1:]...)
@@ -182,16 +172,7 @@ func (k *children) killAll() {
 	if k.emu == nil {
 		return
 	}
-	pid := k.emu.Process.Pid
-	syscall.Kill(-pid, syscall.SIGTERM)
-	exited := make(chan struct{})
-	go func() { k.emu.Wait(); close(exited) }()
-	select {
-	case <-exited:
-	case <-time.After(10 * time.Second):
-		syscall.Kill(-pid, syscall.SIGKILL)
-		<-exited
-	}
+	benchkit.Stop(k.emu, nil, 10*time.Second)
 	k.emu = nil
 }
 

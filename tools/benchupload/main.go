@@ -259,19 +259,7 @@ func (k *children) startEmulator(ctx context.Context, bin, dir string, slice int
 // killAll stops every child: SIGTERM to its process group, SIGKILL after 5 s.
 func (k *children) killAll() {
 	for _, cmd := range k.procs {
-		pgid := cmd.Process.Pid
-		syscall.Kill(-pgid, syscall.SIGTERM)
-		exited := make(chan struct{})
-		go func() {
-			cmd.Wait()
-			close(exited)
-		}()
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			syscall.Kill(-pgid, syscall.SIGKILL)
-			<-exited
-		}
+		benchkit.Stop(cmd, nil, 5*time.Second)
 	}
 	k.procs = nil
 }

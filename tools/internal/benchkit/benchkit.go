@@ -105,3 +105,25 @@ func MD5File(path string) (string, error) {
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
+
+// Stop ends a child started with Setpgid: SIGTERM to its process group,
+// then, if it has not exited within grace, SIGKILL to the group. exited is
+// closed once cmd.Wait has returned; if it is nil, Stop calls Wait itself.
+// It reports whether the child had to be killed.
+func Stop(cmd *exec.Cmd, exited <-chan struct{}, grace time.Duration) (killed bool) {
+	if exited == nil {
+		ch := make(chan struct{})
+		go func() { cmd.Wait(); close(ch) }()
+		exited = ch
+	}
+	pgid := cmd.Process.Pid
+	syscall.Kill(-pgid, syscall.SIGTERM)
+	select {
+	case <-exited:
+		return false
+	case <-time.After(grace):
+		syscall.Kill(-pgid, syscall.SIGKILL)
+		<-exited
+		return true
+	}
+}
