@@ -12,9 +12,10 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"syscall"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
+
+	"github.com/pan123fs/pan123fs/internal/diskfree"
 )
 
 // DefaultBlockSize is the block size used when Options.BlockSize is 0.
@@ -87,22 +88,20 @@ type BlockCache struct {
 	blockSize int64
 	maxBytes  int64
 	minFree   int64
-	freeSpace func(dir string) (int64, error)           // statfs; tests replace it
 	punchHole func(f *os.File, off, length int64) error // tests replace it
 	bufs      sync.Pool                                 // *[]byte of blockSize, for fetches
 
-	mu          sync.Mutex
-	idle        sync.Cond                         // signalled when ops drops to 0; L is &mu
-	lru         *simplelru.LRU[blockID, int64]    // GUARDED_BY(mu): block -> length
-	bytes       int64                             // GUARDED_BY(mu): sum of the lengths in lru
-	inflight    map[blockID]*flight               // GUARDED_BY(mu): blocks being fetched or punched
-	pins        map[blockID]int32                 // GUARDED_BY(mu): reads of cached blocks under way
-	keys        map[keyID]*keyFile                // GUARDED_BY(mu): key files with blocks or writes
-	files       *simplelru.LRU[*keyFile, *handle] // GUARDED_BY(mu): open descriptors
-	ops         int                               // GUARDED_BY(mu): writes and punches under way
-	freeKnown   int64                             // GUARDED_BY(mu): free bytes at the last statfs
-	sinceStatfs int64                             // GUARDED_BY(mu): bytes stored since
-	closed      atomic.Bool                       // set under mu by Close
+	mu       sync.Mutex
+	idle     sync.Cond                         // signalled when ops drops to 0; L is &mu
+	lru      *simplelru.LRU[blockID, int64]    // GUARDED_BY(mu): block -> length
+	bytes    int64                             // GUARDED_BY(mu): sum of the lengths in lru
+	inflight map[blockID]*flight               // GUARDED_BY(mu): blocks being fetched or punched
+	pins     map[blockID]int32                 // GUARDED_BY(mu): reads of cached blocks under way
+	keys     map[keyID]*keyFile                // GUARDED_BY(mu): key files with blocks or writes
+	files    *simplelru.LRU[*keyFile, *handle] // GUARDED_BY(mu): open descriptors
+	ops      int                               // GUARDED_BY(mu): writes and punches under way
+	disk     diskfree.Gauge                    // GUARDED_BY(mu): free space (floor MinFree); tests replace its Statfs
+	closed   atomic.Bool                       // set under mu by Close
 
 	openFiles                            atomic.Int64 // descriptors open now (tests)
 	hits, misses, shared, fetches        atomic.Int64
@@ -145,7 +144,7 @@ func NewBlockCache(o Options) (*BlockCache, error) {
 		blockSize: o.BlockSize,
 		maxBytes:  o.MaxBytes,
 		minFree:   o.MinFree,
-		freeSpace: statfsFree,
+		disk:      diskfree.Gauge{Dir: o.Dir, Floor: o.MinFree},
 		punchHole: punchHole,
 		lru:       lru,
 		inflight:  make(map[blockID]*flight),
@@ -242,12 +241,4 @@ func (c *BlockCache) path(k keyID) string { return filepath.Join(c.dir, k.name()
 // blockLen is the length of block n of a file of size bytes.
 func (c *BlockCache) blockLen(n, size int64) int64 {
 	return min(c.blockSize, size-n*c.blockSize)
-}
-
-func statfsFree(dir string) (int64, error) {
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err != nil {
-		return 0, err
-	}
-	return int64(st.Bavail) * int64(st.Bsize), nil
 }

@@ -246,14 +246,14 @@ func TestMinFree(t *testing.T) {
 	r := newRemote(t, 4*bs)
 	c := newCache(t, Options{MaxBytes: 1000, BlockSize: bs, MinFree: 1000})
 	// The disk has room for 2.5 blocks above MinFree.
-	c.freeSpace = func(string) (int64, error) { return 1000 + 40 - c.Stats().Bytes, nil }
+	c.disk.Statfs = func(string) (int64, error) { return 1000 + 40 - c.bytes, nil } // called with c.mu held
 	for b := range int64(4) {
 		read(t, c, r, b*bs, 1)
 	}
 	if got := blockFiles(t, c); !slices.Equal(got, []string{"2", "3"}) {
 		t.Errorf("block files = %v, want [2 3]", got)
 	}
-	c.freeSpace = func(string) (int64, error) { return 0, nil }
+	c.disk.Statfs = func(string) (int64, error) { return 0, nil }
 	read(t, c, r, 0, 1)
 	if got := blockFiles(t, c); len(got) != 0 {
 		t.Errorf("block files with a full disk = %v, want none", got)

@@ -85,10 +85,6 @@ func (c *BlockCache) store(id blockID, fl *flight, data []byte) (reuse bool) {
 	return reuse
 }
 
-// statfsEvery is how many bytes may be stored between two statfs calls
-// while free space is well above MinFree.
-const statfsEvery = 16 << 20
-
 // makeRoom evicts least recently used blocks until storing l more bytes
 // leaves MinFree bytes free on disk, and reports whether it does. The
 // caller must punch the holes it returns.
@@ -97,28 +93,21 @@ func (c *BlockCache) makeRoom(l int64) (bool, []*hole) {
 		return true, nil
 	}
 	c.mu.Lock()
-	if c.freeKnown > 0 && c.sinceStatfs+l < statfsEvery && c.freeKnown-c.sinceStatfs-l >= c.minFree+statfsEvery {
-		// Far from the floor: no need to ask the disk for every block.
-		c.sinceStatfs += l
-		c.mu.Unlock()
-		return true, nil
-	}
-	c.mu.Unlock()
-	free, err := c.freeSpace(c.dir)
+	defer c.mu.Unlock()
+	left, err := c.disk.Left(l)
 	if err != nil {
 		return false, nil
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.freeKnown, c.sinceStatfs = free, l
 	var holes []*hole
-	for free-l < c.minFree {
+	for left < c.minFree {
 		ho, n, ok := c.evictOldestLocked()
 		if !ok {
+			c.disk.Freed(l)
 			return false, holes
 		}
 		holes = appendHole(holes, ho)
-		free += n
+		left += n
+		c.disk.Freed(n)
 	}
 	return true, holes
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
+
+	"github.com/pan123fs/pan123fs/internal/diskfree"
 )
 
 // ErrNoSpace is returned (wrapped) when a write or truncate would take the
@@ -24,8 +26,9 @@ type Spool struct {
 	maxSize int64 // 0: unlimited
 	minFree int64 // bytes of free disk space a write must leave
 
-	// freeSpace reports the free bytes of the spool's disk; tests replace it.
-	freeSpace func(dir string) (int64, error)
+	// disk estimates the free space of the spool's disk (minFree is its
+	// floor); GUARDED_BY(mu). Tests replace its Statfs.
+	disk diskfree.Gauge
 
 	mu   sync.Mutex
 	used int64               // GUARDED_BY(mu): sum of the sizes of live files
@@ -48,11 +51,11 @@ func Open(dir string, maxSize, minFree int64) (*Spool, error) {
 		return nil, fmt.Errorf("spool: %w", err)
 	}
 	return &Spool{
-		dir:       abs,
-		maxSize:   maxSize,
-		minFree:   minFree,
-		freeSpace: statfsFree,
-		live:      make(map[string]struct{}),
+		dir:     abs,
+		maxSize: maxSize,
+		minFree: minFree,
+		disk:    diskfree.Gauge{Dir: abs, Floor: minFree},
+		live:    make(map[string]struct{}),
 	}, nil
 }
 
@@ -131,13 +134,14 @@ func (s *Spool) reserve(delta int64) error {
 			ErrNoSpace, s.used, delta, s.maxSize)
 	}
 	if s.minFree > 0 {
-		free, err := s.freeSpace(s.dir)
+		left, err := s.disk.Left(delta)
 		if err != nil {
 			return fmt.Errorf("spool: statfs %s: %w", s.dir, err)
 		}
-		if free-delta < s.minFree {
-			return fmt.Errorf("%w: %d bytes free on disk, %d more would leave less than %d",
-				ErrNoSpace, free, delta, s.minFree)
+		if left < s.minFree {
+			s.disk.Freed(delta)
+			return fmt.Errorf("%w: %d more bytes would leave %d free on disk, less than %d",
+				ErrNoSpace, delta, left, s.minFree)
 		}
 	}
 	s.used += delta
@@ -160,12 +164,4 @@ func (s *Spool) forget(path string, size int64) {
 	delete(s.live, path)
 	s.used -= size
 	s.mu.Unlock()
-}
-
-func statfsFree(dir string) (int64, error) {
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err != nil {
-		return 0, err
-	}
-	return int64(st.Bavail) * int64(st.Bsize), nil
 }

@@ -127,7 +127,7 @@ func TestNoSpaceOverMaxSize(t *testing.T) {
 func TestNoSpaceUnderMinFree(t *testing.T) {
 	s := newSpool(t, 0, 1000)
 	free := int64(1500)
-	s.freeSpace = func(string) (int64, error) { return free, nil }
+	s.disk.Statfs = func(string) (int64, error) { return free, nil }
 	f := create(t, s)
 	writeAt(t, f, pattern(500, 1), 0)
 	free -= 500
