@@ -43,6 +43,7 @@ type fileNode struct {
 	gen      uint64      // bumped by every change of data; GUARDED_BY(mu)
 	mtime    time.Time   // GUARDED_BY(mu)
 	handles  int         // open file handles; GUARDED_BY(mu)
+	writers  int         // of those, open for writing (their close uploads); GUARDED_BY(mu)
 	unlinked bool        // GUARDED_BY(mu)
 	state    string      // "" = synced; GUARDED_BY(mu)
 	lastErr  error       // why the last upload failed; GUARDED_BY(mu)
@@ -79,6 +80,23 @@ func (n *fileNode) path() string {
 		return p + "/" + name
 	}
 	return name
+}
+
+// under reports whether d is one of the folders above n.
+func (n *fileNode) under(d *dirNode) bool {
+	n.mu.Lock()
+	cur := n.parent
+	n.mu.Unlock()
+	for cur != nil {
+		if cur == d {
+			return true
+		}
+		cur.mu.Lock()
+		next := cur.parent
+		cur.mu.Unlock()
+		cur = next
+	}
+	return false
 }
 
 func (n *fileNode) stable() fs.StableAttr { return fs.StableAttr{Mode: syscall.S_IFREG, Ino: n.ino} }
@@ -176,13 +194,14 @@ func (n *fileNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAt
 }
 
 // truncateNow truncates the file and, when no writer has it open (whose
-// close would), uploads the result.
+// close would), uploads the result. Readers do not count: their close
+// uploads nothing.
 func (n *fileNode) truncateNow(ctx context.Context, size int64) error {
 	if err := n.truncate(ctx, size); err != nil {
 		return err
 	}
 	n.mu.Lock()
-	idle := n.handles == 0
+	idle := n.writers == 0
 	n.mu.Unlock()
 	if idle {
 		return n.closeWrite(ctx)

@@ -30,6 +30,9 @@ var (
 func (n *fileNode) newHandle(write bool) *handle {
 	n.mu.Lock()
 	n.handles++
+	if write {
+		n.writers++
+	}
 	n.mu.Unlock()
 	return &handle{n: n, write: write}
 }
@@ -110,7 +113,10 @@ func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
 	if !h.write {
 		return 0
 	}
-	err := h.n.commit()
+	err := h.n.failedWrite()
+	if err == nil {
+		err = h.n.commit()
+	}
 	if err == nil {
 		err = h.n.uploadNow(ctx)
 	}
@@ -127,6 +133,9 @@ func (h *handle) Release(ctx context.Context) syscall.Errno {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.handles--
+	if h.write {
+		n.writers--
+	}
 	if !n.dirty {
 		n.dropDataLocked()
 	}

@@ -13,11 +13,23 @@ func (n *fileNode) journal(state spool.State) error {
 	path := n.path()
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.journalLocked(path, state)
+	return n.journalLocked(path, state, false)
 }
 
-// call with n.mu held; path is n.path(), taken before locking.
-func (n *fileNode) journalLocked(path string, state spool.State) error {
+// journalQuick journals like journal without waiting for the disk (see
+// spool.Journal.Note). For the Closed record of the default mode: close
+// returns only after the upload, so nothing was promised yet, and after a
+// power loss the unsynced data would be kept aside anyway (its md5 differs).
+func (n *fileNode) journalQuick(state spool.State) error {
+	path := n.path()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.journalLocked(path, state, true)
+}
+
+// call with n.mu held; path is n.path(), taken before locking. quick
+// records without waiting for the disk, as Writing records always are.
+func (n *fileNode) journalLocked(path string, state spool.State, quick bool) error {
 	j := n.fsys.journal
 	if j == nil || n.data == nil || n.unlinked {
 		return nil
@@ -43,7 +55,7 @@ func (n *fileNode) journalLocked(path string, state spool.State) error {
 		r.Reason = n.lastErr.Error()
 	}
 	put := j.Put
-	if state == spool.Writing {
+	if quick || state == spool.Writing {
 		put = j.Note // its loss changes nothing (see spool.Journal.Note)
 	}
 	if err := put(r); err != nil {
@@ -79,11 +91,9 @@ func (n *fileNode) rejournal() {
 	if n.key == "" {
 		return
 	}
-	state := spool.Closed
-	if n.refused {
-		state = spool.Failed
-	}
-	if err := n.journalLocked(path, state); err != nil {
+	// The state stays what it was: a file still being written must not
+	// become "closed" (complete) because it moved.
+	if err := n.journalLocked(path, n.jstate, false); err != nil {
 		n.fsys.log.Warn("journal: recording a rename", "path", path, "err", err)
 	}
 }

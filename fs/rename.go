@@ -238,7 +238,9 @@ func (d *dirNode) renameDir(ctx context.Context, s *dirNode, name string, nd *di
 	nd.mtime = time.Now()
 	nd.mu.Unlock()
 	for _, n := range d.fsys.pendingNodes() {
-		n.rejournal()
+		if n.under(s) {
+			n.rejournal()
+		}
 	}
 	return nil
 }

@@ -103,6 +103,15 @@ func (n *fileNode) closeWrite(ctx context.Context) error {
 	return n.uploadNow(ctx)
 }
 
+// failedWrite is the error of a write that failed since the content was
+// last uploaded: such content is never uploaded (close drops it, see
+// discardFailedWrite).
+func (n *fileNode) failedWrite() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.writeErr
+}
+
 // discardFailedWrite drops the content of a file whose writing failed (a
 // full spool, a disk error): it is never uploaded in part. A file that has
 // a version on 123pan shows that version again; a new file disappears. It
@@ -147,9 +156,10 @@ func (n *fileNode) discardFailedWrite() error {
 // record that reached the disk before its data (a power loss between the
 // two, before close returned) names an md5 the data does not have, and the
 // restart keeps such data aside instead of uploading it (recover.go). In
-// the default mode close returns only after the upload, so the data need
-// not survive a power loss before then; the record carries its md5 all
-// the same.
+// the default mode close returns only after the upload, so neither the
+// data nor the record need survive a power loss before then: the record
+// is written without waiting for the disk (a crash of the process keeps
+// it; the next durable journal write takes it to the disk).
 func (n *fileNode) commit() error {
 	n.mu.Lock()
 	data := n.data
@@ -158,7 +168,7 @@ func (n *fileNode) commit() error {
 		return nil
 	}
 	if !n.fsys.opts.WriteBack {
-		return n.journal(spool.Closed)
+		return n.journalQuick(spool.Closed)
 	}
 	synced := make(chan error, 1)
 	go func() { synced <- data.Sync() }()
@@ -202,7 +212,7 @@ func (n *fileNode) sync(ctx context.Context) error {
 			n.mu.Lock()
 			defer n.mu.Unlock()
 			n.resume = &resumePoint{preuploadID: preuploadID, sliceSize: sliceSize}
-			if err := n.journalLocked(path, spool.Uploading); err != nil {
+			if err := n.journalLocked(path, spool.Uploading, false); err != nil {
 				n.fsys.log.Warn("journal: recording an upload", "path", path, "err", err)
 			}
 		},
@@ -232,7 +242,7 @@ func (n *fileNode) sync(ctx context.Context) error {
 		if permanent(err) {
 			n.refused, state = true, spool.Failed
 		}
-		if jerr := n.journalLocked(path, state); jerr != nil {
+		if jerr := n.journalLocked(path, state, false); jerr != nil {
 			n.fsys.log.Warn("journal: recording a failed upload", "path", path, "err", jerr)
 		}
 		return err

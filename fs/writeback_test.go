@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pan123fs/pan123fs/spool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -105,4 +106,53 @@ func TestPermanentRejectionKeepsTheData(t *testing.T) {
 	_, err = os.Stat(env.path("empty.png"))
 	assert.NoError(t, err, "the file stays visible with its data")
 	assert.Empty(t, env.remoteEntries(t))
+}
+
+// fsync after a failed write must not upload the incomplete content (the
+// rule close follows), and reports the write's error.
+func TestFsyncAfterFailedWriteUploadsNothing(t *testing.T) {
+	env := newTestEnvWith(t, envConfig{spoolMax: 100 << 10})
+	f, err := os.Create(env.path("big.png"))
+	require.NoError(t, err)
+	_, err = f.Write(randomBytes(t, 64<<10))
+	require.NoError(t, err)
+	_, err = f.Write(randomBytes(t, 64<<10))
+	require.True(t, errors.Is(err, syscall.ENOSPC), "write over the spool limit: %v", err)
+	err = f.Sync()
+	assert.True(t, errors.Is(err, syscall.ENOSPC), "fsync reports the failed write: %v", err)
+	assert.Empty(t, env.remoteEntries(t), "nothing went up")
+	f.Close()
+	assert.Empty(t, env.remoteEntries(t), "nor at close")
+}
+
+// A truncate while only readers hold the file open is uploaded at once:
+// a reader's close uploads nothing.
+func TestTruncateWithAReaderOpenIsUploaded(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	require.NoError(t, os.WriteFile(env.path("t.txt"), []byte("hello"), 0o644))
+	r, err := os.Open(env.path("t.txt"))
+	require.NoError(t, err)
+	defer r.Close()
+	require.NoError(t, os.Truncate(env.path("t.txt"), 2))
+	assert.Equal(t, md5hex([]byte("he")), env.remoteEntries(t)["t.txt"].Etag, "on 123pan before the reader closes")
+	assert.Empty(t, env.fsys.Status().Items)
+}
+
+// Renaming a file still open for writing keeps its record "writing": a
+// crash before its close must not upload the partial content as complete.
+func TestRenameWhileWritingKeepsTheRecordWriting(t *testing.T) {
+	env := newTestEnv(t, Options{WriteBack: true, WriteBackDelay: time.Hour})
+	require.NoError(t, os.Mkdir(env.path("d"), 0o755))
+	f, err := os.Create(env.path("d/a.png"))
+	require.NoError(t, err)
+	defer f.Close()
+	_, err = f.Write([]byte("part"))
+	require.NoError(t, err)
+	require.NoError(t, os.Rename(env.path("d/a.png"), env.path("d/b.png")))
+	require.NoError(t, os.Rename(env.path("d"), env.path("e")))
+	recs, err := env.fsys.journal.Records()
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	assert.Equal(t, "e/b.png", recs[0].Path)
+	assert.Equal(t, spool.Writing, recs[0].State)
 }
