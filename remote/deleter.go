@@ -212,13 +212,7 @@ func (d *Deleter) loop() {
 		urgent := d.urgent || d.closed
 		d.mu.Unlock()
 		if !urgent {
-			t := time.NewTimer(d.opts.Window)
-			select {
-			case <-t.C:
-			case <-d.kick:
-				t.Stop()
-				d.waitWindowUnlessUrgent()
-			}
+			d.gather()
 		}
 		d.mu.Lock()
 		n := min(len(d.queue), wire.MaxBatch)
@@ -232,15 +226,9 @@ func (d *Deleter) loop() {
 	}
 }
 
-// waitWindowUnlessUrgent keeps gathering for the rest of the window after a
-// kick that was only a new ID.
-func (d *Deleter) waitWindowUnlessUrgent() {
-	d.mu.Lock()
-	urgent := d.urgent || d.closed || len(d.queue) >= wire.MaxBatch
-	d.mu.Unlock()
-	if urgent {
-		return
-	}
+// gather waits one window for more IDs, ending early when a kick makes the
+// queue urgent (Wait, Close) or fills a batch.
+func (d *Deleter) gather() {
 	t := time.NewTimer(d.opts.Window)
 	defer t.Stop()
 	for {
@@ -259,23 +247,32 @@ func (d *Deleter) waitWindowUnlessUrgent() {
 }
 
 func (d *Deleter) send(batch []*delItem) {
-	ids := make([]string, len(batch))
-	for i, it := range batch {
-		ids[i] = it.id
-	}
 	if j := d.opts.Journal; j != nil {
 		if err := j.SyncDeletes(); err != nil {
 			d.opts.Logger.Warn("journal: syncing deletes", "err", err)
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), d.opts.CallTimeout)
-	err := d.del(ctx, ids)
+	err := d.del(ctx, idsOf(batch))
 	cancel()
-	if err != nil && (IsTemporary(err) || errors.Is(err, ErrRateLimited) || errors.Is(err, context.DeadlineExceeded)) &&
-		batch[0].rounds < d.opts.Rounds {
-		d.retryLater(batch, err)
-		return
+	if err != nil && (IsTemporary(err) || errors.Is(err, context.DeadlineExceeded)) {
+		// Rounds are counted per ID: a batch mixes fresh IDs and retried ones.
+		var again, last []*delItem
+		for _, it := range batch {
+			if it.rounds < d.opts.Rounds {
+				again = append(again, it)
+			} else {
+				last = append(last, it)
+			}
+		}
+		if len(again) > 0 {
+			d.retryLater(again, err)
+		}
+		if batch = last; len(batch) == 0 {
+			return
+		}
 	}
+	ids := idsOf(batch)
 	if err != nil {
 		d.opts.Logger.Error("delete call failed; given up", "ids", len(ids), "err", err)
 	}
@@ -298,18 +295,28 @@ func (d *Deleter) send(batch []*delItem) {
 	}
 }
 
-// retryLater queues a failed batch again after a backoff that doubles with
-// each round, up to a minute. The IDs stay pending (and journaled).
+func idsOf(batch []*delItem) []string {
+	ids := make([]string, len(batch))
+	for i, it := range batch {
+		ids[i] = it.id
+	}
+	return ids
+}
+
+// retryLater queues failed IDs again after a backoff that doubles with
+// each round (the most any of them has had), up to a minute. The IDs stay
+// pending (and journaled).
 func (d *Deleter) retryLater(batch []*delItem, err error) {
-	rounds := batch[0].rounds + 1
+	rounds := 0
+	for _, it := range batch {
+		it.rounds++ // it is out of the queue until the timer puts it back
+		rounds = max(rounds, it.rounds)
+	}
 	wait := min(d.opts.RoundBackoff<<(rounds-1), time.Minute)
 	d.opts.Logger.Warn("delete call failed; will try again", "ids", len(batch), "in", wait, "err", err)
 	time.AfterFunc(wait, func() {
 		d.mu.Lock()
 		defer d.mu.Unlock()
-		for _, it := range batch {
-			it.rounds = rounds
-		}
 		d.queue = append(d.queue, batch...)
 		d.urgent = true
 		d.signal()

@@ -66,9 +66,8 @@ func TestDeleterWaitSendsAtOnce(t *testing.T) {
 	f := &fakeDeletes{}
 	d := quietDeleter(f.del, DeleterOptions{Window: time.Hour})
 	d.Enqueue("a", nil)
-	start := time.Now()
-	require.NoError(t, d.Wait(t.Context(), "a"))
-	assert.Less(t, time.Since(start), 10*time.Second, "Wait does not sit out the window")
+	require.NoError(t, d.Wait(t.Context(), "a"), "Wait does not sit out the hour-long window")
+	assert.Equal(t, 1, f.calls())
 	assert.NoError(t, d.Wait(t.Context(), "never queued"))
 	require.NoError(t, d.Close(t.Context()))
 }
@@ -87,6 +86,40 @@ func TestDeleterRetriesPassingFailuresThenGivesUp(t *testing.T) {
 	d2 := quietDeleter(f2.del, DeleterOptions{Window: time.Millisecond, Rounds: 2, RoundBackoff: time.Millisecond})
 	assert.Error(t, func() error { d2.Enqueue("y", nil); return d2.Flush(t.Context()) }())
 	assert.Equal(t, 1, f2.calls(), "a definite refusal is not tried again")
+}
+
+// Rounds are counted per ID: an ID retried together with a fresh one is
+// given up after its own rounds, and the fresh one gets all of its own.
+func TestDeleterCountsRoundsPerID(t *testing.T) {
+	var mu sync.Mutex
+	var calls [][]string
+	gate := make(chan struct{})
+	del := func(ctx context.Context, ids []string) error {
+		mu.Lock()
+		calls = append(calls, append([]string(nil), ids...))
+		first := len(calls) == 1
+		mu.Unlock()
+		if first {
+			<-gate // "b" is queued while the first call is out
+		}
+		return &APIError{Endpoint: "delete", HTTPStatus: 503}
+	}
+	d := quietDeleter(del, DeleterOptions{Window: time.Millisecond, Rounds: 1, RoundBackoff: time.Millisecond})
+	var wg sync.WaitGroup
+	wg.Add(2)
+	d.Enqueue("a", func(error) { wg.Done() })
+	require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(calls) == 1 }, 10*time.Second, time.Millisecond)
+	d.Enqueue("b", func(error) { wg.Done() })
+	close(gate)
+	wg.Wait()
+	count := map[string]int{}
+	for _, c := range calls {
+		for _, id := range c {
+			count[id]++
+		}
+	}
+	assert.Equal(t, map[string]int{"a": 2, "b": 2}, count, "each ID: its first call and one round (calls %v)", calls)
+	require.NoError(t, d.Close(t.Context()))
 }
 
 type memDeleteJournal struct {
