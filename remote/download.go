@@ -128,6 +128,7 @@ func (r *RangeReader) OpenRange(ctx context.Context, off, length int64) (io.Read
 			return s, nil
 		}
 		if errors.Is(err, errRangeEnd) {
+			s.end = s.off // nothing there: reads end at once, with no second request
 			return s, nil
 		}
 		if err := s.backoff(err); err != nil {

@@ -275,3 +275,19 @@ func TestReadAtCappedRanges(t *testing.T) {
 	assert.Equal(t, int32(8), n.Load())
 	assert.Less(t, time.Since(start), 500*time.Millisecond)
 }
+
+// Opening at the end of a file of unknown size: the server answers 416,
+// the stream is empty, and reading it asks nothing more.
+func TestOpenAtTheEndAsksOnce(t *testing.T) {
+	data := pattern(100, 1)
+	d := newDLServer(t, data)
+	c := testClient(t, d.srv.URL)
+	r := c.NewReader(d.srv.URL+"/f", -1)
+	rc, err := r.Open(t.Context(), int64(len(data)))
+	require.NoError(t, err)
+	got, err := io.ReadAll(rc)
+	require.NoError(t, err)
+	assert.Empty(t, got)
+	require.NoError(t, rc.Close())
+	assert.Equal(t, int32(1), d.requests.Load())
+}

@@ -283,6 +283,10 @@ func (j *Journal) rewriteDeletes(ids []string) error {
 	if err := os.Rename(tmp, j.delPath()); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
+	// The rename must last: IDs appended from now on go to the new file.
+	if err := syncDir(j.dir); err != nil {
+		return err
+	}
 	f, err := os.OpenFile(j.delPath(), os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
