@@ -283,6 +283,9 @@ func TestEvictedDuringRead(t *testing.T) {
 	}
 	read(t, c, r, 0, 2*bs)
 	c.testHookRead = nil
+	if !hooked {
+		t.Fatal("the read never reached the hook")
+	}
 	checkInvariants(t, c)
 	if got := r.numCalls(); got != calls {
 		t.Errorf("fetches = %s, want no more than %d", r.callList(), calls)
@@ -374,6 +377,9 @@ func TestCloseDuringReads(t *testing.T) {
 	wg.Wait()
 	c2 := newCache(t, Options{Dir: dir, MaxBytes: 20 * bs, BlockSize: bs})
 	blocks := c2.Stats().Blocks
+	if blocks == 0 {
+		t.Fatal("no block survived Close: the index was not written or not read")
+	}
 	// Every block the index kept must read right without fetching.
 	hits := 0
 	for i := range keys {

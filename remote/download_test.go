@@ -265,15 +265,15 @@ func TestReadAtCappedRanges(t *testing.T) {
 		_, _ = w.Write(data[off : last+1])
 	}))
 	defer srv.Close()
-	c := testClient(t, srv.URL, func(cfg *Config) { cfg.Retry = RetryPolicy{MaxAttempts: 2, BaseDelay: time.Second} })
+	// One attempt: a capped answer is progress, asked on at once, never a
+	// failure that would need a retry.
+	c := testClient(t, srv.URL, func(cfg *Config) { cfg.Retry = RetryPolicy{MaxAttempts: 1, BaseDelay: time.Second} })
 	p := make([]byte, 500)
-	start := time.Now()
 	got, err := c.NewReader(srv.URL, 1000).ReadAt(p, 100)
 	require.NoError(t, err)
 	assert.Equal(t, 500, got)
 	assert.Equal(t, data[100:600], p)
 	assert.Equal(t, int32(8), n.Load())
-	assert.Less(t, time.Since(start), 500*time.Millisecond)
 }
 
 // Opening at the end of a file of unknown size: the server answers 416,

@@ -448,6 +448,7 @@ func TestCrashLosesNothing(t *testing.T) {
 			}
 		}
 	}
+	assert.Positive(t, totConfirmed, "some cp succeeded and its file is on 123pan")
 	t.Logf("total: %d rounds in %v; files confirmed %d, losses %d, partials %d, recovered %d; cp failed %d (of which whole on 123pan after sync %d)",
 		len(modes), time.Since(start).Round(time.Millisecond), totConfirmed, totLosses, totPartials, totRecovered, totFailed, totFailedHere)
 }

@@ -132,24 +132,27 @@ func (p *mountProc) stop(t *testing.T) error {
 
 func (p *mountProc) path(rel string) string { return filepath.Join(p.mnt, rel) }
 
-// sh runs a shell command line in the mount and returns its output.
+// sh runs a shell command line in dir and returns its output.
 func sh(t *testing.T, dir, line string) string {
 	t.Helper()
-	cmd := exec.Command("bash", "-c", line)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
+	out, err := bash(dir, line)
 	require.NoError(t, err, "%s\n%s", line, out)
-	return string(out)
+	return out
 }
 
 // shErr runs a command that must fail and returns its output.
 func shErr(t *testing.T, dir, line string) string {
 	t.Helper()
+	out, err := bash(dir, line)
+	require.Error(t, err, "%s should fail\n%s", line, out)
+	return out
+}
+
+func bash(dir, line string) (string, error) {
 	cmd := exec.Command("bash", "-c", line)
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
-	require.Error(t, err, "%s should fail\n%s", line, out)
-	return string(out)
+	return string(out), err
 }
 
 // checker is a client of its own, to look at what 123pan holds.

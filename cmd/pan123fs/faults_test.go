@@ -157,6 +157,7 @@ func TestFaultsEveryFileLandsOnce(t *testing.T) {
 		setEmulatorFaults(t, url, "")
 		a := auditRemote(t, checker(t, url), srcs, ok, dirs)
 		assert.False(t, a.bad(), "%s", a)
+		assert.Positive(t, a.confirmed, "some cp succeeded despite the faults and its file is on 123pan")
 		require.NoError(t, m.stop(t), "SIGTERM: exit 0")
 		t.Logf("close: %d files by %d concurrent cp: %v, sync %v; cp failed %d (whole on 123pan after sync %d, absent %d); emulator: %d calls, %d faults injected, %d rate-limited; confirmed %d, partials %d, duplicates %d",
 			len(files), writers, cpTook.Round(time.Millisecond), syncTook.Round(time.Millisecond), len(failed), a.failedHere, a.failedGone,
