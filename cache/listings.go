@@ -93,9 +93,8 @@ func (l *Listings[K]) Loaded(k K, entries int) {
 	l.lru.Add(k, listing{loaded: l.clock.Now(), entries: entries})
 	l.total += entries
 	var victims []K
-	if l.maxEntries > 0 {
-		over := l.total - l.maxEntries
-		for _, key := range l.lru.Keys() { // oldest first
+	if over := l.total - l.maxEntries; l.maxEntries > 0 && over > 0 {
+		for _, key := range l.lru.Keys() { // oldest first (a copy: only when over the bound)
 			if over <= 0 {
 				break
 			}
