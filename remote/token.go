@@ -162,10 +162,7 @@ func (m *tokenManager) fetch(ctx context.Context) (*savedToken, error) {
 		return nil, &APIError{Endpoint: r.name, Message: "answer has no accessToken", malformed: true}
 	}
 	t := &savedToken{AccessToken: d.AccessToken, ObtainedAt: obtained, ClientID: m.clientID, BaseURL: m.c.base}
-	exp, err := time.Parse(time.RFC3339, strings.TrimSpace(d.ExpiredAt))
-	if err != nil {
-		exp, err = wire.ParseTime(strings.TrimSpace(d.ExpiredAt))
-	}
+	exp, err := wire.ParseTime(strings.TrimSpace(d.ExpiredAt))
 	if err != nil {
 		m.c.log.Warn("123pan: token has no readable expiredAt; assuming one hour", "expiredAt", d.ExpiredAt)
 		exp = obtained.Add(time.Hour)
