@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 )
 
 func randomBytes(t *testing.T, n int) []byte {
@@ -224,6 +227,17 @@ func TestPreferredIOSize(t *testing.T) {
 	var st syscall.Stat_t
 	require.NoError(t, syscall.Stat(env.path("a.png"), &st))
 	assert.Equal(t, int64(1<<20), int64(st.Blksize))
+}
+
+// As root the mount raises the kernel's read-ahead past FUSE's 128 KiB cap, so
+// sequential read(2)s of 1 MiB reach pan123fs as 1 MiB READs.
+func TestKernelReadAheadRaised(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	var st syscall.Stat_t
+	require.NoError(t, syscall.Stat(env.mnt, &st))
+	got, err := os.ReadFile(fmt.Sprintf("/sys/class/bdi/%d:%d/read_ahead_kb", unix.Major(st.Dev), unix.Minor(st.Dev)))
+	require.NoError(t, err)
+	assert.Equal(t, fmt.Sprint(DefaultReadAhead>>10), strings.TrimSpace(string(got)))
 }
 
 // open(O_RDONLY|O_TRUNC) empties a file on Linux filesystems; with atomic

@@ -15,6 +15,9 @@ type MountOptions struct {
 	Debug      bool
 	// DirectMount mounts with mount(2) (as root) instead of fusermount3.
 	DirectMount bool
+	// ReadAhead is the kernel's read-ahead for the mount in bytes
+	// (DefaultReadAhead when 0). Beyond 128 KiB it takes root (see bdi.go).
+	ReadAhead int64
 }
 
 // extraCaps are the FUSE capabilities asked for beyond go-fuse's defaults:
@@ -33,6 +36,10 @@ const capHandleKillprivV2 = 1 << 28
 // Mount serves f at mountpoint and returns once the kernel has it.
 func (f *FS) Mount(mountpoint string, mo MountOptions) (*fuse.Server, error) {
 	neg := time.Second
+	ra := mo.ReadAhead
+	if ra <= 0 {
+		ra = DefaultReadAhead
+	}
 	opts := &fs.Options{
 		EntryTimeout:    &f.opts.EntryTimeout,
 		AttrTimeout:     &f.opts.AttrTimeout,
@@ -47,14 +54,27 @@ func (f *FS) Mount(mountpoint string, mo MountOptions) (*fuse.Server, error) {
 			DirectMount:       mo.DirectMount,
 			DirectMountStrict: false,
 			MaxWrite:          ioSize,
-			MaxReadAhead:      32 << 10, // our read-ahead does the rest (readahead.go)
+			MaxReadAhead:      int(ra),
+			// Replies are bytes in memory, never a file descriptor: without
+			// this go-fuse readies a pipe for splice(2) on every READ reply
+			// and gives up (logging a line when the pipe cannot hold 1 MiB).
+			DisableSplice:     true,
 			ExtraCapabilities: extraCaps,
 		},
 	}
 	if f.opts.ReadOnly {
 		opts.MountOptions.Options = append(opts.MountOptions.Options, "ro")
 	}
-	return fs.Mount(mountpoint, f.root, opts)
+	server, err := fs.Mount(mountpoint, f.root, opts)
+	if err != nil {
+		return nil, err
+	}
+	if ra > 128<<10 {
+		if err := setKernelReadAhead(mountpoint, ra); err != nil {
+			f.log.Info("kernel read-ahead stays at 128 KiB (raising it takes root)", "err", err)
+		}
+	}
+	return server, nil
 }
 
 // Close finishes queued uploads and deletes (within ctx) and stops the

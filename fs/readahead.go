@@ -4,8 +4,8 @@ import "sync"
 
 // Read-ahead: once reads that follow each other have covered raAfter bytes,
 // a window opens that doubles from raMin to raMax; a read elsewhere closes
-// it. Short reads never read ahead (the kernel's own read-ahead, bounded by
-// the mount's MaxReadAhead, already rounds them up), so a file manager that
+// it. Short reads never read ahead (the kernel's own read-ahead already rounds
+// them up, to twice a file's first read at most), so a file manager that
 // reads the start of many images (thumbnails) downloads about what it reads.
 const (
 	raAfter = 512 << 10

@@ -29,7 +29,7 @@ type mountFlags struct {
 	uid, gid                                  int
 	umask                                     string
 	dirTTL, attrTimeout, drainTimeout         time.Duration
-	cacheMax, spoolMax                        int64
+	cacheMax, spoolMax, readAhead             int64
 	uploads, maxListed                        int
 	cpuProfile                                string
 }
@@ -73,6 +73,7 @@ be put there. See SEMANTICS.md for what every operation does.`,
 	f.DurationVar(&fl.attrTimeout, "attr-timeout", time.Second, "kernel entry and attribute cache time")
 	f.DurationVar(&fl.drainTimeout, "drain-timeout", time.Minute, "how long unmounting waits for queued deletes")
 	f.Int64Var(&fl.cacheMax, "cache-max-size", 1<<30, "bytes of downloaded content kept in the block cache")
+	f.Int64Var(&fl.readAhead, "read-ahead", pfs.DefaultReadAhead, "bytes the kernel reads ahead of sequential reads (above 128 KiB only as root)")
 	f.IntVar(&fl.uploads, "uploads", 4, "background uploads at once (write-back, retries, recovery)")
 	f.StringVar(&fl.cpuProfile, "cpu-profile", "", "write a CPU profile of the mount to FILE (for performance work)")
 	f.Int64Var(&fl.spoolMax, "spool-max-size", 0, "bytes the spool may hold (0 = limited by free disk space only)")
@@ -171,7 +172,7 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 		return err
 	}
 	defer stopControl()
-	server, err := fsys.Mount(mnt, pfs.MountOptions{AllowOther: fl.allowOther, Debug: fl.debug, DirectMount: os.Geteuid() == 0})
+	server, err := fsys.Mount(mnt, pfs.MountOptions{AllowOther: fl.allowOther, Debug: fl.debug, DirectMount: os.Geteuid() == 0, ReadAhead: fl.readAhead})
 	if err != nil {
 		return fmt.Errorf("mount %s: %w", mnt, err)
 	}
