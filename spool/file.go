@@ -35,6 +35,8 @@ type File struct {
 	pipe     *hashPipe // GUARDED_BY(mu)
 	hashed   int64     // GUARDED_BY(mu)
 	hashRead int64     // GUARDED_BY(mu): bytes MD5 has read back from disk
+
+	flush flusher // flush-behind of large files (flush.go)
 }
 
 // Path returns the file's path on disk.
@@ -72,6 +74,7 @@ func (f *File) WriteAt(p []byte, off int64) (int, error) {
 	f.size = max(oldSize, off+int64(n))
 	f.spool.release(reserved - (f.size - oldSize))
 	f.noteWrite(p[:n], off)
+	f.noteGrowth(off + int64(n))
 	return n, err
 }
 

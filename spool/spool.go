@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/pan123fs/pan123fs/internal/diskfree"
@@ -29,6 +30,8 @@ type Spool struct {
 	// disk estimates the free space of the spool's disk (minFree is its
 	// floor); GUARDED_BY(mu). Tests replace its Statfs.
 	disk diskfree.Gauge
+
+	flushBehind atomic.Bool // see flush.go
 
 	mu   sync.Mutex
 	used int64               // GUARDED_BY(mu): sum of the sizes of live files

@@ -142,6 +142,9 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 	if err != nil {
 		return err
 	}
+	if writeBack > 0 {
+		sp.EnableFlushBehind() // closes fsync the data: get the disk going early
+	}
 	journal, err := spool.OpenJournal(filepath.Join(state, "journal"))
 	if err != nil {
 		return err
