@@ -210,6 +210,12 @@ func (n *fileNode) truncateNow(ctx context.Context, size int64) error {
 }
 
 func (n *fileNode) truncate(ctx context.Context, size int64) error {
+	n.mu.Lock()
+	same := n.data == nil && !n.dirty && size == n.entry.Size
+	n.mu.Unlock()
+	if same {
+		return nil // nothing changes: no need to bring the content into the spool
+	}
 	if err := n.ensureData(ctx, size == 0); err != nil {
 		return err
 	}

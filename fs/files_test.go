@@ -219,6 +219,23 @@ func TestTruncatingOpenDownloadsNothing(t *testing.T) {
 	assert.Equal(t, md5hex(fresh), env.remoteEntries(t)["pic.jpg"].Etag)
 }
 
+// truncate(2) to the size a file already has changes nothing: no download
+// into the spool, no upload.
+func TestTruncateToSameSizeDoesNothing(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	content := randomBytes(t, 2*testSlice)
+	require.NoError(t, os.WriteFile(env.path("pic.jpg"), content, 0o644))
+	id := env.remoteEntries(t)["pic.jpg"].FileID
+	downloads, creates := env.calls("GET /__download"), env.calls("POST /upload/v1/oss/file/create")
+	require.NoError(t, os.Truncate(env.path("pic.jpg"), int64(len(content))))
+	assert.Equal(t, downloads, env.calls("GET /__download"), "no download")
+	assert.Equal(t, creates, env.calls("POST /upload/v1/oss/file/create"), "no upload")
+	assert.Equal(t, id, env.remoteEntries(t)["pic.jpg"].FileID)
+	got, err := os.ReadFile(env.path("pic.jpg"))
+	require.NoError(t, err)
+	assert.Equal(t, content, got)
+}
+
 // Files report a 1 MiB preferred I/O size, so that cp writes in 1 MiB
 // requests (the mount's MaxWrite) rather than 128 KiB ones.
 func TestPreferredIOSize(t *testing.T) {
