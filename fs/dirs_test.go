@@ -92,6 +92,32 @@ func TestRename(t *testing.T) {
 	assert.Equal(t, "renamed", string(got))
 }
 
+// A rename over a file whose delete fails changes nothing: the target keeps
+// its content, even new content not uploaded yet, and the source stays.
+func TestRenameOverFileWhoseDeleteFails(t *testing.T) {
+	env := newTestEnv(t, Options{WriteBack: true, WriteBackDelay: time.Hour, DirTTL: time.Hour})
+	require.NoError(t, os.WriteFile(env.path("src.jpg"), []byte("src"), 0o644))
+	require.NoError(t, os.WriteFile(env.path("victim.jpg"), []byte("v1"), 0o644))
+	require.NoError(t, env.fsys.Sync(t.Context()))
+	require.NoError(t, os.WriteFile(env.path("victim.jpg"), []byte("v2, not uploaded yet"), 0o644))
+
+	env.setFaults(t, "429=1")
+	err := os.Rename(env.path("src.jpg"), env.path("victim.jpg"))
+	env.setFaults(t, "")
+	require.Error(t, err, "the target's delete was refused")
+
+	got, err := os.ReadFile(env.path("victim.jpg"))
+	require.NoError(t, err)
+	assert.Equal(t, "v2, not uploaded yet", string(got))
+	got, err = os.ReadFile(env.path("src.jpg"))
+	require.NoError(t, err)
+	assert.Equal(t, "src", string(got))
+	require.NoError(t, env.fsys.Sync(t.Context()))
+	remote := env.remoteEntries(t)
+	assert.Equal(t, md5hex([]byte("v2, not uploaded yet")), remote["victim.jpg"].Etag)
+	assert.Equal(t, md5hex([]byte("src")), remote["src.jpg"].Etag)
+}
+
 func TestRenameFolders(t *testing.T) {
 	env := newTestEnv(t, Options{})
 	require.NoError(t, os.MkdirAll(env.path("album/inner"), 0o755))

@@ -24,8 +24,8 @@ const (
 //
 // Its content is the remote entry (id, entry) unless data holds a spool
 // file; when dirty is set the spool is newer than the remote and is what
-// readers see. uploadMu serialises uploads and renames of the file; it is
-// taken before mu.
+// readers see. uploadMu serialises uploads and renames of the file (as the
+// source, or as the target a rename replaces); it is taken before mu.
 type fileNode struct {
 	fs.Inode
 	fsys *FS

@@ -122,18 +122,33 @@ func (nd *dirNode) makeRoom(ctx context.Context, newName, rname string, src node
 }
 
 // removeTarget deletes the entry a rename replaces, before the new one
-// takes its name (123pan refuses two entries of one name).
+// takes its name (123pan refuses two entries of one name). The target is
+// unlinked locally only once 123pan has deleted it: a refused delete fails
+// the rename and leaves the target as it was, new content not uploaded yet
+// included. A file target's uploadMu keeps its own upload from putting a new
+// entry under the name between the two.
 func (f *FS) removeTarget(ctx context.Context, dst node) error {
-	var id string
 	switch t := dst.(type) {
 	case *fileNode:
-		id = t.markUnlinked()
+		t.uploadMu.Lock()
+		defer t.uploadMu.Unlock()
+		if err := f.deleteNow(ctx, t.remoteID()); err != nil {
+			return err
+		}
+		t.markUnlinked()
 	case *dirNode:
+		if err := f.deleteNow(ctx, t.remoteID()); err != nil {
+			return err
+		}
 		t.mu.Lock()
 		t.removed = true
 		t.mu.Unlock()
-		id = t.remoteID()
 	}
+	return nil
+}
+
+// deleteNow deletes id ("": nothing on 123pan) with one call, now.
+func (f *FS) deleteNow(ctx context.Context, id string) error {
 	if id == "" {
 		return nil
 	}
