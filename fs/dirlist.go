@@ -3,6 +3,8 @@ package fs
 import (
 	"context"
 	"sort"
+
+	"github.com/pan123fs/pan123fs/cache"
 )
 
 // loadLocked fills d.children from list calls when they are missing, older
@@ -152,8 +154,26 @@ func (d *dirNode) queueDeleteLocked(rname, id string, gone node) {
 		if err != nil {
 			d.fsys.log.Error("delete failed; the entry will show again", "name", rname, "id", id, "err", err)
 			d.restore(decodeName(rname), gone)
+			return
 		}
+		d.fsys.forgetContent(gone, id)
 	})
+}
+
+// forgetContent frees the block cache of a file 123pan deleted, unless a
+// handle still reads it (an unlinked file keeps working for its readers as
+// far as the cache holds it).
+func (f *FS) forgetContent(gone node, id string) {
+	n, ok := gone.(*fileNode)
+	if !ok {
+		return
+	}
+	n.mu.Lock()
+	etag, open := n.entry.Etag, n.handles > 0
+	n.mu.Unlock()
+	if !open {
+		f.blocks.Forget(cache.Key{FileID: id, Etag: etag})
+	}
 }
 
 func sortedNames(m map[string]node) []string {

@@ -164,6 +164,23 @@ func TestReadsComeThroughTheCache(t *testing.T) {
 	assert.Equal(t, int64(1), env.calls("GET /__download"), "three reads, one download")
 }
 
+// Once 123pan has deleted a file, its cached blocks are freed.
+func TestDeletedFileLeavesTheCache(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	data := randomBytes(t, 2*testSlice)
+	for _, name := range []string{"gone.jpg", "kept.jpg"} {
+		require.NoError(t, os.WriteFile(env.path(name), data, 0o644))
+		got, err := os.ReadFile(env.path(name))
+		require.NoError(t, err)
+		require.True(t, bytes.Equal(data, got))
+	}
+	require.Equal(t, int64(2*len(data)), env.fsys.blocks.Stats().Bytes, "both files cached")
+	require.NoError(t, os.Remove(env.path("gone.jpg")))
+	require.NoError(t, env.fsys.deleter.Flush(t.Context()))
+	assert.NotContains(t, env.remoteEntries(t), "gone.jpg")
+	assert.Equal(t, int64(len(data)), env.fsys.blocks.Stats().Bytes, "only kept.jpg is cached")
+}
+
 func TestOwnerModesAndStableInodes(t *testing.T) {
 	env := newTestEnv(t, Options{UID: 1234, GID: 5678, Umask: 0o027})
 	require.NoError(t, os.Mkdir(env.path("d"), 0o777))

@@ -132,10 +132,14 @@ func (f *FS) removeTarget(ctx context.Context, dst node) error {
 	case *fileNode:
 		t.uploadMu.Lock()
 		defer t.uploadMu.Unlock()
-		if err := f.deleteNow(ctx, t.remoteID()); err != nil {
+		id := t.remoteID()
+		if err := f.deleteNow(ctx, id); err != nil {
 			return err
 		}
 		t.markUnlinked()
+		if id != "" {
+			f.forgetContent(t, id)
+		}
 	case *dirNode:
 		if err := f.deleteNow(ctx, t.remoteID()); err != nil {
 			return err
