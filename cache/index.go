@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/pan123fs/pan123fs/internal/durable"
 )
 
 // The index, Dir/index, lists the blocks the cache held when it was
@@ -26,7 +28,7 @@ import (
 // all that, 4 bytes little-endian.
 const (
 	indexName    = "index"
-	indexTmpName = "index.tmp"
+	indexTmpName = indexName + ".tmp" // durable.WriteFile's temporary
 	indexMagic   = "pan123fs block cache index 1\n"
 )
 
@@ -80,12 +82,7 @@ func (c *BlockCache) writeIndex(entries []indexEntry) error {
 	if err := syncFS(c.dir); err != nil {
 		return err
 	}
-	tmp := filepath.Join(c.dir, indexTmpName)
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(c.dir, indexName))
+	return durable.WriteFile(filepath.Join(c.dir, indexName), b, 0o600) // through indexTmpName
 }
 
 // parseIndex decodes an index; ok is false if it is not a whole index

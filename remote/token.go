@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pan123fs/pan123fs/internal/durable"
 	"github.com/pan123fs/pan123fs/remote/wire"
 )
 
@@ -241,8 +242,7 @@ func (m *tokenManager) load() *savedToken {
 	return &t
 }
 
-// save writes token.json atomically: temp file (0600), fsync, rename, fsync
-// of the folder.
+// save writes token.json (0600) atomically and durably.
 func (m *tokenManager) save(t *savedToken) error {
 	b, err := json.MarshalIndent(t, "", "  ")
 	if err != nil {
@@ -251,33 +251,5 @@ func (m *tokenManager) save(t *savedToken) error {
 	if fi, err := os.Stat(m.dir); err == nil && fi.Mode().Perm()&0o077 != 0 {
 		m.c.log.Warn("123pan: the state dir is readable by others", "dir", m.dir, "mode", fi.Mode().Perm())
 	}
-	f, err := os.CreateTemp(m.dir, ".token-*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after the rename
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(m.dir, TokenFile)); err != nil {
-		return err
-	}
-	if d, err := os.Open(m.dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
+	return durable.WriteFile(filepath.Join(m.dir, TokenFile), append(b, '\n'), 0o600)
 }

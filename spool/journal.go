@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pan123fs/pan123fs/internal/durable"
 )
 
 // State is where a spooled file stands on its way to 123pan.
@@ -222,12 +224,7 @@ func (j *Journal) sortedLocked() []Record {
 }
 
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("journal: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
+	if err := durable.SyncDir(dir); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
 	return nil
@@ -272,20 +269,13 @@ func readDeleteLog(path string) ([]string, error) {
 }
 
 func (j *Journal) rewriteDeletes(ids []string) error {
-	tmp := j.delPath() + ".tmp"
 	var b strings.Builder
 	for _, id := range ids {
 		b.WriteString("+" + id + "\n")
 	}
-	if err := writeFileSync(tmp, []byte(b.String())); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, j.delPath()); err != nil {
-		return fmt.Errorf("journal: %w", err)
-	}
 	// The rename must last: IDs appended from now on go to the new file.
-	if err := syncDir(j.dir); err != nil {
-		return err
+	if err := durable.WriteFile(j.delPath(), []byte(b.String()), 0o600); err != nil {
+		return fmt.Errorf("journal: %w", err)
 	}
 	f, err := os.OpenFile(j.delPath(), os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
@@ -294,24 +284,6 @@ func (j *Journal) rewriteDeletes(ids []string) error {
 	j.delLog = f
 	for _, id := range ids {
 		j.delOpen[id] = true
-	}
-	return nil
-}
-
-func writeFileSync(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("journal: %w", err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("journal: %w", err)
 	}
 	return nil
 }

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/pan123fs/pan123fs/internal/durable"
 )
 
 // Persistence: state.json is an atomic snapshot (temp file + rename) holding
@@ -266,23 +268,7 @@ func (s *Server) snapshotLocked() error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(s.dir, snapshotFile+".tmp")
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(s.dir, snapshotFile))
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := durable.WriteFile(filepath.Join(s.dir, snapshotFile), b, 0o644); err != nil {
 		return err
 	}
 	if err := s.jr.f.Truncate(0); err != nil {
