@@ -22,6 +22,7 @@ type emu struct {
 	hc    *http.Client
 	admin *remote.Client // unlimited rate limits, for setting up and checking
 	tmp   string
+	pid   int // of the emulator process, for its CPU time
 }
 
 // stats is GET /__emulator/stats.

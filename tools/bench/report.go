@@ -46,6 +46,7 @@ type report struct {
 	Quick    bool      `json:"quick"`
 	Machine  machine   `json:"machine"`
 	Rclone   string    `json:"rclone"`
+	Probes   []probe   `json:"probes,omitempty"` // the machine's limits, measured first
 	Rows     []row     `json:"rows"`
 	Failures int       `json:"targets_not_met"`
 }
@@ -82,7 +83,8 @@ func thisMachine() machine {
 	return m
 }
 
-// print writes the table, then one line per row on what was measured.
+// print writes the table, the probes of the machine, then one line per row
+// on what was measured.
 func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "\npan123fs benchmark — %s, %d CPUs, %s RAM, Linux %s, %s\n", r.Started.Format(time.RFC3339),
 		r.Machine.NProc, r.Machine.MemTotal, r.Machine.Kernel, r.Machine.GoVersion)
@@ -136,6 +138,12 @@ func (r *report) print(w io.Writer) {
 		}
 	}
 	fmt.Fprintln(w)
+	if len(r.Probes) > 0 {
+		for _, p := range r.Probes {
+			fmt.Fprintf(w, "probe %s: %s\n", p.ID, p.Text)
+		}
+		fmt.Fprintln(w)
+	}
 	for _, x := range r.Rows {
 		if x.Error != "" {
 			fmt.Fprintf(w, "%s: ERROR %s\n", x.ID, x.Error)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -132,9 +133,7 @@ func (b *bench) s2run(ctx context.Context, titleC, titleW, tc, tw string) ([]row
 	url := string(buf[:n])
 
 	quiesce()
-	t0 := time.Now()
-	out, err := sh(ctx, "curl", "-sS", "-o", "/dev/null", "-w", "%{size_download}", url)
-	curl := time.Since(t0)
+	out, curl, cpuCurl, err := b.curlCPU(ctx, url)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +145,7 @@ func (b *bench) s2run(ctx context.Context, titleC, titleW, tc, tw string) ([]row
 		return nil, err
 	}
 	quiesce()
-	nc, cold, err := readAll(path, nil)
+	nc, cold, cpuCold, err := b.readCPU(path, m)
 	if err != nil || nc != b.big {
 		return nil, fmt.Errorf("cold read: %d bytes, %v", nc, err)
 	}
@@ -182,7 +181,7 @@ func (b *bench) s2run(ctx context.Context, titleC, titleW, tc, tw string) ([]row
 	}
 	defer b.stopMount(again)
 	quiesce()
-	nh, hot, err := readAll(path, nil)
+	nh, hot, cpuHot, err := b.readCPU(path, again)
 	if err != nil || nh != b.big {
 		return nil, fmt.Errorf("read after remount: %d bytes, %v", nh, err)
 	}
@@ -193,12 +192,17 @@ func (b *bench) s2run(ctx context.Context, titleC, titleW, tc, tw string) ([]row
 	rate := func(d time.Duration) float64 { return mib(b.big) / d.Seconds() }
 	rc, rw, rh, rcurl := rate(cold), rate(warm), rate(hot), rate(curl)
 	det := map[string]any{"curl_seconds": curl.Seconds(), "cold_seconds": cold.Seconds(), "warm_seconds": warm.Seconds(),
-		"cold_downloaded_bytes": tr1 - tr0, "warm_downloaded_bytes": tr2 - tr1}
+		"cold_downloaded_bytes": tr1 - tr0, "warm_downloaded_bytes": tr2 - tr1,
+		"cpu_seconds_curl": cpuCurl, "cpu_seconds_cold": cpuCold, "cpu_seconds_remount": cpuHot}
+	// CPU seconds next to wall seconds tell whether a read was short of
+	// CPUs: the emulator, the mount and the reader share runtime.NumCPU().
+	cpus := runtime.NumCPU()
+	readers := []string{"emulator", "mount", "reader"}
 	return []row{
 		{ID: "2a", Scenario: titleC, Figure: rc, Unit: "MiB/s", Baseline: fp(rcurl), Ratio: fp(rc / rcurl),
 			Text: fmt.Sprintf("%.0f MiB/s", rc), BaseText: fmt.Sprintf("curl %.0f MiB/s", rcurl), Target: tc, Met: rc >= 0.8*rcurl,
-			Measures: fmt.Sprintf("throughput of reading MNT/s1/big.bin (%s) start to end in 1 MiB read(2)s on a fresh mount (own state dir: empty block cache; cold page cache for the mount) against `curl -sS -o /dev/null` of its user.pan123.url; the mount downloaded %.0f MiB for it.",
-				sizeText(b.big), mib(tr1-tr0)), Details: det},
+			Measures: fmt.Sprintf("throughput of reading MNT/s1/big.bin (%s) start to end in 1 MiB read(2)s on a fresh mount (own state dir: empty block cache; cold page cache for the mount) against `curl -sS -o /dev/null` of its user.pan123.url; the mount downloaded %.0f MiB for it. CPU seconds (user+system, %d CPUs): curl run %s; cold read %s (reader: the reading process, this program).",
+				sizeText(b.big), mib(tr1-tr0), cpus, cpuText(cpuCurl, "emulator", "curl"), cpuText(cpuCold, readers...)), Details: det},
 		{ID: "2b", Scenario: titleW, Figure: rw, Unit: "MiB/s", Baseline: fp(rc), Ratio: fp(rw / rc),
 			Text: fmt.Sprintf("%.0f MiB/s", rw), BaseText: fmt.Sprintf("cold %.0f MiB/s", rc), Target: tw, Met: rw >= 3*rc,
 			Measures: fmt.Sprintf("the same read again right after, same mount (block cache and kernel page cache as the cold read left them; default --cache-max-size 1 GiB); the mount downloaded %.0f MiB for it. A third read checked the md5.",
@@ -206,9 +210,46 @@ func (b *bench) s2run(ctx context.Context, titleC, titleW, tc, tw string) ([]row
 		{ID: "2c", Scenario: fmt.Sprintf("read %s again, new mount, same block cache", sizeText(b.big)), Figure: rh, Unit: "MiB/s",
 			Baseline: fp(rcurl), Ratio: fp(rh / rcurl), Met: true, Info: true,
 			Text: fmt.Sprintf("%.0f MiB/s", rh), BaseText: fmt.Sprintf("curl %.0f MiB/s", rcurl), Target: "none: FUSE's ceiling",
-			Measures: fmt.Sprintf("the same read through a new `pan123fs mount` process on the same state directory, after a clean unmount: the block cache holds the file, the kernel's page cache of the new mount is empty, so every byte crosses FUSE from the block cache (%.0f MiB downloaded). No target: it is the ceiling a cold read could reach.",
-				mib(tr3-tr2)), Details: det},
+			Measures: fmt.Sprintf("the same read through a new `pan123fs mount` process on the same state directory, after a clean unmount: the block cache holds the file, the kernel's page cache of the new mount is empty, so every byte crosses FUSE from the block cache (%.0f MiB downloaded). No target: it is the ceiling a cold read could reach. CPU seconds (user+system, %d CPUs): %s (reader: the reading process).",
+				mib(tr3-tr2), cpus, cpuText(cpuHot, readers...)), Details: det},
 	}, nil
+}
+
+// curlCPU downloads url with curl to /dev/null and returns what curl
+// printed (the size downloaded), how long it took, and the CPU seconds the
+// emulator and curl used meanwhile.
+func (b *bench) curlCPU(ctx context.Context, url string) (string, time.Duration, map[string]float64, error) {
+	end, err := startCPU(procSource("emulator", b.e.pid))
+	if err != nil {
+		return "", 0, nil, err
+	}
+	t0 := time.Now()
+	out, ps, err := shState(ctx, "curl", "-sS", "-o", "/dev/null", "-w", "%{size_download}", url)
+	d := time.Since(t0)
+	if err != nil {
+		return out, d, nil, err
+	}
+	used, err := end()
+	if err != nil {
+		return out, d, nil, err
+	}
+	used["curl"] = round3(psCPU(ps))
+	return out, d, used, nil
+}
+
+// readCPU is readAll(path, nil) with the CPU seconds the emulator, the
+// mount m and the reader (this process: readAll runs in it) used meanwhile.
+func (b *bench) readCPU(path string, m *mountProc) (int64, time.Duration, map[string]float64, error) {
+	end, err := startCPU(procSource("emulator", b.e.pid), procSource("mount", m.cmd.Process.Pid), selfSource("reader"))
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	n, d, err := readAll(path, nil)
+	if err != nil {
+		return n, d, nil, err
+	}
+	used, err := end()
+	return n, d, used, err
 }
 
 // s8: peak RSS of the mount process while a huge file is copied in.
