@@ -53,6 +53,17 @@ func selfCPU() (float64, error) {
 	return tvSeconds(ru.Utime) + tvSeconds(ru.Stime), nil
 }
 
+// childrenCPU is the CPU time (user+system, seconds) of this process's
+// children that have ended and been waited for: the commands a timed part
+// runs (cp, pan123fs sync), counted once they exit.
+func childrenCPU() (float64, error) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru); err != nil {
+		return 0, fmt.Errorf("getrusage: %w", err)
+	}
+	return tvSeconds(ru.Utime) + tvSeconds(ru.Stime), nil
+}
+
 func tvSeconds(tv syscall.Timeval) float64 {
 	return float64(tv.Sec) + float64(tv.Usec)/1e6
 }
@@ -77,6 +88,8 @@ func procSource(name string, pid int) cpuSource {
 }
 
 func selfSource(name string) cpuSource { return cpuSource{name, selfCPU} }
+
+func childrenSource(name string) cpuSource { return cpuSource{name, childrenCPU} }
 
 // startCPU reads each source's CPU time now; the function it returns reads
 // them again and gives what each used in between, in seconds (to the

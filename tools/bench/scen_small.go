@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -72,11 +73,19 @@ func (b *bench) s3run(ctx context.Context, title, target string) (row, error) {
 	if err != nil {
 		return row{}, err
 	}
+	endBase, err := startCPU(procSource("emulator", b.e.pid), selfSource("client"))
+	if err != nil {
+		return row{}, err
+	}
 	t0 := time.Now()
 	if err := b.uploadSet(ctx, c, setA, "s3-baseline", b.uploads); err != nil {
 		return row{}, fmt.Errorf("baseline: %w", err)
 	}
 	base := time.Since(t0)
+	cpuBase, err := endBase()
+	if err != nil {
+		return row{}, err
+	}
 	if err := b.e.checkFolder(ctx, "s3-baseline", sumsA, smallSize); err != nil {
 		return row{}, err
 	}
@@ -86,7 +95,15 @@ func (b *bench) s3run(ctx context.Context, title, target string) (row, error) {
 		return row{}, err
 	}
 	defer b.stopMount(m)
+	endMount, err := startCPU(procSource("emulator", b.e.pid), procSource("mount", m.cmd.Process.Pid), childrenSource("cp and sync"))
+	if err != nil {
+		return row{}, err
+	}
 	cp, all, d, err := b.copyIn(ctx, m, setB, "s3")
+	if err != nil {
+		return row{}, err
+	}
+	cpuMount, err := endMount()
 	if err != nil {
 		return row{}, err
 	}
@@ -98,9 +115,11 @@ func (b *bench) s3run(ctx context.Context, title, target string) (row, error) {
 	return row{ID: "3", Scenario: title, Figure: fig, Unit: "files/s", Baseline: fp(bl), Ratio: fp(fig / bl),
 		Text: fmt.Sprintf("%.0f files/s (%.1f s)", fig, all.Seconds()), BaseText: fmt.Sprintf("%.0f files/s (%.1f s)", bl, base.Seconds()),
 		Target: target, Met: fig >= 0.8*bl,
-		Measures: fmt.Sprintf("%d files / wall time from the start of `cp -r SRC MNT/s3` to the return of `pan123fs sync MNT` (cp %.1f s; mount --write-back --uploads %d, --rate-limit every endpoint 0; emulator without limits) against mkdir + %d workers each reading a file, md5 + remote.Client.Upload (unlimited client) over another %d random files; checked by listing both folders. Emulator calls: %s.",
-			b.nSmall, cp.Seconds(), b.uploads, b.uploads, b.nSmall, d),
-		Details: map[string]any{"cp_seconds": cp.Seconds(), "total_seconds": all.Seconds(), "baseline_seconds": base.Seconds(), "calls": d.Calls}}, nil
+		Measures: fmt.Sprintf("%d files / wall time from the start of `cp -r SRC MNT/s3` to the return of `pan123fs sync MNT` (cp %.1f s; mount --write-back --uploads %d, --rate-limit every endpoint 0; emulator without limits) against mkdir + %d workers each reading a file, md5 + remote.Client.Upload (unlimited client) over another %d random files; checked by listing both folders. Emulator calls: %s. CPU seconds (user+system, %d CPUs): baseline %s; mount side %s.",
+			b.nSmall, cp.Seconds(), b.uploads, b.uploads, b.nSmall, d, runtime.NumCPU(),
+			cpuText(cpuBase, "emulator", "client"), cpuText(cpuMount, "emulator", "mount", "cp and sync")),
+		Details: map[string]any{"cp_seconds": cp.Seconds(), "total_seconds": all.Seconds(), "baseline_seconds": base.Seconds(), "calls": d.Calls,
+			"cpu_seconds_baseline": cpuBase, "cpu_seconds_mount": cpuMount}}, nil
 }
 
 // uploadSet is the baseline of scenario 3: mkdir, then conc workers that
