@@ -43,7 +43,7 @@ type fileNode struct {
 	gen      uint64      // bumped by every change of data; GUARDED_BY(mu)
 	mtime    time.Time   // GUARDED_BY(mu)
 	handles  int         // open file handles; GUARDED_BY(mu)
-	writers  int         // of those, open for writing (their close uploads); GUARDED_BY(mu)
+	writers  int         // of those, writers whose close is still to come (it uploads); GUARDED_BY(mu)
 	unlinked bool        // GUARDED_BY(mu)
 	state    string      // "" = synced; GUARDED_BY(mu)
 	lastErr  error       // why the last upload failed; GUARDED_BY(mu)

@@ -17,6 +17,12 @@ type handle struct {
 	n     *fileNode
 	write bool
 	ra    readAhead
+	// pending: a writer whose close(2) (FLUSH) is still to come, counted in
+	// n.writers. FLUSH clears it; a write through a descriptor left open
+	// (dup) sets it again. RELEASE comes later, when the kernel gets to it,
+	// so counting writers until RELEASE would wrongly leave a truncate's
+	// upload to a close that has already happened. GUARDED_BY(n.mu)
+	pending bool
 }
 
 var (
@@ -34,7 +40,7 @@ func (n *fileNode) newHandle(write bool) *handle {
 		n.writers++
 	}
 	n.mu.Unlock()
-	return &handle{n: n, write: write}
+	return &handle{n: n, write: write, pending: write}
 }
 
 // Read serves the spool when the file has local content, else the remote
@@ -43,16 +49,17 @@ func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadRes
 	ctx = detach(ctx)
 	n := h.n
 	n.mu.Lock()
-	if n.data != nil {
-		cnt, err := n.data.ReadAt(dest, off)
-		n.mu.Unlock()
+	// The spool file cannot go while this handle is open (dropDataLocked
+	// waits for the last handle), so it is read without holding the lock.
+	data, size := n.data, n.entry.Size
+	n.mu.Unlock()
+	if data != nil {
+		cnt, err := data.ReadAt(dest, off)
 		if err != nil && !errors.Is(err, io.EOF) {
 			return nil, n.fsys.toErrno("read", n.path(), err)
 		}
 		return fuse.ReadResultData(dest[:cnt]), 0
 	}
-	size := n.entry.Size
-	n.mu.Unlock()
 	if off >= size {
 		return fuse.ReadResultData(nil), 0
 	}
@@ -79,6 +86,10 @@ func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, sys
 	if n.data == nil {
 		return 0, syscall.EBADF
 	}
+	if !h.pending {
+		h.pending = true // a close is to come again
+		n.writers++
+	}
 	cnt, err := n.data.WriteAt(data, off)
 	if cnt > 0 || len(data) == 0 {
 		n.gen++
@@ -101,6 +112,12 @@ func (h *handle) Flush(ctx context.Context) syscall.Errno {
 	if !h.write {
 		return 0
 	}
+	h.n.mu.Lock()
+	if h.pending {
+		h.pending = false
+		h.n.writers--
+	}
+	h.n.mu.Unlock()
 	if err := h.n.closeWrite(ctx); err != nil {
 		return h.n.fsys.toErrno("close", h.n.path(), err)
 	}
@@ -133,7 +150,8 @@ func (h *handle) Release(ctx context.Context) syscall.Errno {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.handles--
-	if h.write {
+	if h.pending {
+		h.pending = false
 		n.writers--
 	}
 	if !n.dirty {
