@@ -168,13 +168,17 @@ func TestReadsComeThroughTheCache(t *testing.T) {
 func TestDeletedFileLeavesTheCache(t *testing.T) {
 	env := newTestEnv(t, Options{})
 	data := randomBytes(t, 2*testSlice)
-	for _, name := range []string{"gone.jpg", "kept.jpg"} {
+	for i, name := range []string{"gone.jpg", "kept.jpg"} {
 		require.NoError(t, os.WriteFile(env.path(name), data, 0o644))
-		got, err := os.ReadFile(env.path(name))
-		require.NoError(t, err)
-		require.True(t, bytes.Equal(data, got))
+		// Reads come from the spool copy until the kernel has released the
+		// writer's handle; then through the block cache.
+		require.Eventually(t, func() bool {
+			got, err := os.ReadFile(env.path(name))
+			require.NoError(t, err)
+			require.True(t, bytes.Equal(data, got))
+			return env.fsys.blocks.Stats().Bytes == int64((i+1)*len(data))
+		}, 5*time.Second, 10*time.Millisecond, "%s cached", name)
 	}
-	require.Equal(t, int64(2*len(data)), env.fsys.blocks.Stats().Bytes, "both files cached")
 	require.NoError(t, os.Remove(env.path("gone.jpg")))
 	require.NoError(t, env.fsys.deleter.Flush(t.Context()))
 	assert.NotContains(t, env.remoteEntries(t), "gone.jpg")
@@ -272,6 +276,27 @@ func TestKernelReadAheadRaised(t *testing.T) {
 	got, err := os.ReadFile(fmt.Sprintf("/sys/class/bdi/%d:%d/read_ahead_kb", unix.Major(st.Dev), unix.Minor(st.Dev)))
 	require.NoError(t, err)
 	assert.Equal(t, fmt.Sprint(DefaultReadAhead>>10), strings.TrimSpace(string(got)))
+}
+
+// A writer's close(2) uploads; its handle is released only when the kernel
+// gets to it, or, with a descriptor still open (dup), later still. A
+// truncate after that close must upload itself rather than leave it to a
+// close that has already happened.
+func TestTruncateAfterTheWritersClose(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	fd, err := syscall.Open(env.path("t.txt"), syscall.O_WRONLY|syscall.O_CREAT|syscall.O_TRUNC, 0o644)
+	require.NoError(t, err)
+	_, err = syscall.Write(fd, []byte("hello"))
+	require.NoError(t, err)
+	kept, err := syscall.Dup(fd)
+	require.NoError(t, err)
+	require.NoError(t, syscall.Close(fd), "uploads hello")
+	require.Equal(t, md5hex([]byte("hello")), env.remoteEntries(t)["t.txt"].Etag)
+
+	require.NoError(t, os.Truncate(env.path("t.txt"), 2))
+	assert.Equal(t, md5hex([]byte("he")), env.remoteEntries(t)["t.txt"].Etag, "truncate(2) uploaded at once")
+	require.NoError(t, syscall.Close(kept))
+	assert.Equal(t, md5hex([]byte("he")), env.remoteEntries(t)["t.txt"].Etag)
 }
 
 // open(O_RDONLY|O_TRUNC) empties a file on Linux filesystems; with atomic
