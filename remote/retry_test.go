@@ -105,8 +105,12 @@ func TestRetryStopsOnContextCancel(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.False(t, IsTemporary(err), "the caller gave up")
-	n := f.count("list")
+	// A request sent just before the cancellation may reach the server just
+	// after ListPage returned; let it land, then watch for new ones (the
+	// retry pause is 5 ms, so a loop that kept going would show).
 	time.Sleep(30 * time.Millisecond)
+	n := f.count("list")
+	time.Sleep(50 * time.Millisecond)
 	assert.Equal(t, n, f.count("list"), "no calls after cancellation")
 }
 
