@@ -57,7 +57,6 @@ func (r *RangeReader) ReadAtContext(ctx context.Context, p []byte, off int64) (i
 	if want == 0 {
 		return 0, nil
 	}
-	pol := r.c.policy
 	n, attempt := 0, 0
 	for n < want {
 		body, err := r.get(ctx, off+int64(n), off+int64(want)-1)
@@ -86,11 +85,8 @@ func (r *RangeReader) ReadAtContext(ctx context.Context, p []byte, off int64) (i
 		if errors.Is(err, errRangeEnd) {
 			return n, io.EOF
 		}
-		if !IsTemporary(err) || attempt+1 >= pol.MaxAttempts || ctx.Err() != nil {
-			return n, gaveUp(ctx, err)
-		}
-		if serr := sleep(ctx, pol.delay(attempt, err)); serr != nil {
-			return n, serr
+		if err := r.c.pause(ctx, attempt, err, "123pan: download retry", "offset", off+int64(n)); err != nil {
+			return n, err
 		}
 		attempt++
 	}
@@ -163,14 +159,11 @@ func (s *stream) last() int64 {
 }
 
 func (s *stream) backoff(err error) error {
-	pol := s.r.c.policy
-	if !IsTemporary(err) || s.attempt+1 >= pol.MaxAttempts || s.ctx.Err() != nil {
-		return gaveUp(s.ctx, err)
+	if err := s.r.c.pause(s.ctx, s.attempt, err, "123pan: download retry", "offset", s.off); err != nil {
+		return err
 	}
-	d := pol.delay(s.attempt, err)
 	s.attempt++
-	s.r.c.log.Warn("123pan: download retry", "offset", s.off, "attempt", s.attempt, "delay", d, "err", err)
-	return sleep(s.ctx, d)
+	return nil
 }
 
 func (s *stream) Read(p []byte) (int, error) {

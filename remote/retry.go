@@ -77,6 +77,24 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// pause is the step between two attempts of a loop that keeps its own
+// attempt count (0 before the first retry): after a failure worth another
+// attempt it waits the policy's delay and returns nil; otherwise, or when
+// the attempts are used up or ctx ends, it returns the error to give up
+// with. what and attrs name the loop in the log.
+func (c *Client) pause(ctx context.Context, attempt int, err error, what string, attrs ...any) error {
+	p := c.policy
+	if !IsTemporary(err) || attempt+1 >= p.MaxAttempts || ctx.Err() != nil {
+		return gaveUp(ctx, err)
+	}
+	d := p.delay(attempt, err)
+	c.log.Warn(what, append(attrs, "attempt", attempt+1, "delay", d, "err", err)...)
+	if serr := sleep(ctx, d); serr != nil {
+		return &canceledError{ctxErr: serr, last: err}
+	}
+	return nil
+}
+
 // retry runs op until it succeeds, fails definitely, the attempts run out
 // or ctx ends. Temporary errors are retried; ambiguous ones (the request
 // may have been applied) only when idempotent is true. The last error is

@@ -222,7 +222,6 @@ func (c *Client) putSlices(ctx context.Context, pid string, slice int64, in *Upl
 // after a 403, and retrying temporary failures with backoff. Every attempt
 // reads the slice afresh from src.
 func (c *Client) putSliceRetry(ctx context.Context, pid string, no int, src io.ReaderAt, off, length int64, prog *progress) error {
-	p := c.policy
 	url := ""
 	for attempt := 0; ; attempt++ {
 		if url == "" {
@@ -241,20 +240,16 @@ func (c *Client) putSliceRetry(ctx context.Context, pid string, no int, src io.R
 			prog.advance(no, length, true)
 			return nil
 		}
-		expired := errors.Is(err, ErrPresignExpired)
-		if expired {
+		if errors.Is(err, ErrPresignExpired) {
+			// A fresh URL at once: nothing failed that waiting would help.
 			url = ""
+			if attempt+1 >= c.policy.MaxAttempts || ctx.Err() != nil {
+				return fmt.Errorf("slice %d: %w", no, gaveUp(ctx, err))
+			}
+			continue
 		}
-		if (!expired && !IsTemporary(err)) || attempt+1 >= p.MaxAttempts || ctx.Err() != nil {
-			return fmt.Errorf("slice %d: %w", no, gaveUp(ctx, err))
-		}
-		d := p.delay(attempt, err)
-		if expired {
-			d = 0
-		}
-		c.log.Warn("123pan: slice retry", "slice", no, "attempt", attempt+1, "delay", d, "err", err)
-		if err := sleep(ctx, d); err != nil {
-			return err
+		if err := c.pause(ctx, attempt, err, "123pan: slice retry", "slice", no); err != nil {
+			return fmt.Errorf("slice %d: %w", no, err)
 		}
 	}
 }
