@@ -29,13 +29,16 @@ type request struct {
 	method string
 	path   string
 	query  url.Values
-	body   any
+	body   []byte // JSON, encoded once for every attempt
+	encErr error  // why the body could not be encoded
 	noAuth bool
 	redact string // a secret to strip from error texts (the token call's)
 }
 
 func post(path string, body any) *request {
-	return &request{name: endpointName(path), method: http.MethodPost, path: path, body: body}
+	r := &request{name: endpointName(path), method: http.MethodPost, path: path}
+	r.body, r.encErr = json.Marshal(body)
+	return r
 }
 
 func get(path string, query url.Values) *request {
@@ -97,6 +100,9 @@ func (c *Client) roundTrip(ctx context.Context, r *request, token string, out an
 }
 
 func (c *Client) exchange(ctx context.Context, r *request, token string, out any) error {
+	if r.encErr != nil {
+		return &APIError{Endpoint: r.name, Message: "encoding the request", Err: r.encErr}
+	}
 	if err := c.limits.wait(ctx, r.name); err != nil {
 		if ctx.Err() != nil {
 			err = ctx.Err()
@@ -114,11 +120,7 @@ func (c *Client) exchange(ctx context.Context, r *request, token string, out any
 	}
 	var body io.Reader
 	if r.body != nil {
-		b, err := json.Marshal(r.body)
-		if err != nil {
-			return &APIError{Endpoint: r.name, Message: "encoding the request", Err: err}
-		}
-		body = bytes.NewReader(b)
+		body = bytes.NewReader(r.body)
 	}
 	var sent atomic.Bool
 	trace := &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) { sent.Store(i.Err == nil) }}
