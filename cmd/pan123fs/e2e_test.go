@@ -163,6 +163,21 @@ func TestMountRefusesBadMountPoints(t *testing.T) {
 	assert.Contains(t, out, "already mounted")
 }
 
+// Flags with values that cannot work are refused before anything is mounted,
+// with a message that names the flag.
+func TestMountRefusesBadFlagValues(t *testing.T) {
+	mnt := t.TempDir()
+	for _, bad := range [][]string{{"--read-ahead", "0"}, {"--umask", "9x"}, {"--write-back=soon"}} {
+		args := append([]string{"mount", mnt, "--emulator", "--state-dir", t.TempDir()}, bad...)
+		out, err := run(binary, args...)
+		require.Error(t, err, "%v", bad)
+		assert.Contains(t, out, strings.SplitN(bad[0], "=", 2)[0], "%v", bad)
+		info, err := os.ReadFile("/proc/self/mountinfo")
+		require.NoError(t, err)
+		assert.NotContains(t, string(info), mnt, "nothing mounted for %v", bad)
+	}
+}
+
 func TestFusermountUnmountEndsCleanly(t *testing.T) {
 	url := startEmulator(t)
 	m := startMount(t, url)

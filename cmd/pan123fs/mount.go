@@ -97,6 +97,9 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 		}
 		writeBack = max(d, time.Nanosecond)
 	}
+	if fl.readAhead < 4096 {
+		return fmt.Errorf("--read-ahead %d: at least 4096 bytes", fl.readAhead)
+	}
 	umask, err := strconv.ParseUint(fl.umask, 8, 32)
 	if err != nil {
 		return fmt.Errorf("--umask %q: not an octal number", fl.umask)
