@@ -45,20 +45,16 @@ func procCPU(pid int) (float64, error) {
 
 // selfCPU is the CPU time (user+system, seconds) this process has used so
 // far: every goroutine of the benchmark, the reads it times among them.
-func selfCPU() (float64, error) {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0, fmt.Errorf("getrusage: %w", err)
-	}
-	return tvSeconds(ru.Utime) + tvSeconds(ru.Stime), nil
-}
+func selfCPU() (float64, error) { return rusageCPU(syscall.RUSAGE_SELF) }
 
 // childrenCPU is the CPU time (user+system, seconds) of this process's
 // children that have ended and been waited for: the commands a timed part
 // runs (cp, pan123fs sync), counted once they exit.
-func childrenCPU() (float64, error) {
+func childrenCPU() (float64, error) { return rusageCPU(syscall.RUSAGE_CHILDREN) }
+
+func rusageCPU(who int) (float64, error) {
 	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru); err != nil {
+	if err := syscall.Getrusage(who, &ru); err != nil {
 		return 0, fmt.Errorf("getrusage: %w", err)
 	}
 	return tvSeconds(ru.Utime) + tvSeconds(ru.Stime), nil

@@ -40,12 +40,13 @@ func writeSet(dir string, n int, size int64) (map[string]string, error) {
 func setName(i int) string { return fmt.Sprintf("f%05d.bin", i) }
 
 // readAll reads path sequentially in 1 MiB reads (no io.Discard ReadFrom,
-// whose 8 KiB reads would measure syscalls), hashing when h is not nil.
-func readAll(path string, h hash.Hash) (int64, time.Duration, error) {
+// whose 8 KiB reads would measure syscalls), hashing when h is not nil, and
+// fails unless it read want bytes.
+func readAll(path string, want int64, h hash.Hash) (time.Duration, error) {
 	t0 := time.Now()
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
 	defer f.Close()
 	buf := make([]byte, 1<<20)
@@ -57,12 +58,17 @@ func readAll(path string, h hash.Hash) (int64, time.Duration, error) {
 			h.Write(buf[:k])
 		}
 		if err == io.EOF {
-			return n, time.Since(t0), nil
+			break
 		}
 		if err != nil {
-			return n, time.Since(t0), err
+			return time.Since(t0), err
 		}
 	}
+	d := time.Since(t0)
+	if n != want {
+		return d, fmt.Errorf("read %d bytes of %s, want %d", n, path, want)
+	}
+	return d, nil
 }
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
