@@ -240,15 +240,13 @@ func readDeleteLog(path string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
-	lines := strings.Split(string(data), "\n")
-	lines = lines[:len(lines)-1] // the piece after the last newline is empty, or a torn line
 	var order []string
 	live := map[string]bool{}
-	for _, line := range lines {
-		if len(line) < 2 {
-			continue
+	eachLine(data, func(line []byte, whole bool) {
+		if !whole || len(line) < 2 {
+			return // torn by a crash before it was synced: no call was made for it
 		}
-		id := line[1:]
+		id := string(line[1:])
 		switch line[0] {
 		case '+':
 			if !live[id] {
@@ -258,7 +256,7 @@ func readDeleteLog(path string) ([]string, error) {
 		case '-':
 			delete(live, id)
 		}
-	}
+	})
 	var out []string
 	for _, id := range order {
 		if live[id] {

@@ -269,32 +269,38 @@ func readOldRecords(dir string) (recs []Record, found bool, err error) {
 // replayLog applies the lines of a records log to recs, and returns the
 // largest Seq it saw.
 func replayLog(data []byte, recs map[string]Record) (maxSeq uint64) {
+	eachLine(data, func(line []byte, whole bool) {
+		if !whole {
+			replayTorn(line, "cut short", recs)
+		} else if seq, ok := replayLine(line, recs); ok {
+			maxSeq = max(maxSeq, seq)
+		}
+	})
+	return maxSeq
+}
+
+// eachLine calls fn with each non-empty line of an append-only log, whole
+// telling whether it ended with a newline. Zeros are blocks that a power
+// loss left unwritten: the part of a line before them is passed as torn,
+// and what follows them may be a whole line.
+func eachLine(data []byte, fn func(line []byte, whole bool)) {
 	for len(data) > 0 {
 		line, rest, whole := bytes.Cut(data, []byte{'\n'})
 		data = rest
-		// Zeros are blocks that a power loss left unwritten: what is
-		// before them is a torn line; what follows may be a whole one.
 		for {
 			i := bytes.IndexByte(line, 0)
 			if i < 0 {
 				break
 			}
 			if i > 0 {
-				replayTorn(line[:i], "cut short", recs)
+				fn(line[:i], false)
 			}
 			line = bytes.TrimLeft(line[i:], "\x00")
 		}
-		switch {
-		case len(line) == 0:
-		case !whole:
-			replayTorn(line, "cut short", recs)
-		default:
-			if seq, ok := replayLine(line, recs); ok {
-				maxSeq = max(maxSeq, seq)
-			}
+		if len(line) > 0 {
+			fn(line, whole)
 		}
 	}
-	return maxSeq
 }
 
 // replayLine applies one whole line.

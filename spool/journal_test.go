@@ -75,6 +75,25 @@ func TestJournalDeletes(t *testing.T) {
 	assert.Empty(t, j.PendingDeletes())
 }
 
+// A power loss can leave zeros (blocks never written) after a torn line of
+// the delete log, and whole lines after them: the torn line is dropped, the
+// whole ones count, and no ID is glued from the pieces.
+func TestDeleteLogZerosAfterATornLine(t *testing.T) {
+	dir := t.TempDir()
+	j := openJournal(t, dir)
+	require.NoError(t, j.AddDeletes([]string{"id1"}, true))
+	require.NoError(t, j.Close())
+	f, err := os.OpenFile(filepath.Join(dir, "deletes.log"), os.O_WRONLY|os.O_APPEND, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("+id9" + strings.Repeat("\x00", 4096) + "+id4\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+
+	j = openJournal(t, dir)
+	defer j.Close()
+	assert.Equal(t, []string{"id1", "id4"}, j.PendingDeletes())
+}
+
 func openJournal(t *testing.T, dir string) *Journal {
 	t.Helper()
 	j, err := OpenJournal(dir)
