@@ -197,6 +197,12 @@ func (n *fileNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAt
 // close would), uploads the result. Readers do not count: their close
 // uploads nothing.
 func (n *fileNode) truncateNow(ctx context.Context, size int64) error {
+	n.mu.Lock()
+	same := !n.dirty && n.sizeLocked() == size
+	n.mu.Unlock()
+	if same {
+		return nil // nothing changes: no need to bring the content into the spool
+	}
 	if err := n.truncate(ctx, size); err != nil {
 		return err
 	}
@@ -209,13 +215,9 @@ func (n *fileNode) truncateNow(ctx context.Context, size int64) error {
 	return nil
 }
 
+// truncate gives the node a spool copy (a writer opening with O_TRUNC
+// needs one even when nothing changes) and truncates it.
 func (n *fileNode) truncate(ctx context.Context, size int64) error {
-	n.mu.Lock()
-	same := n.data == nil && !n.dirty && size == n.entry.Size
-	n.mu.Unlock()
-	if same {
-		return nil // nothing changes: no need to bring the content into the spool
-	}
 	if err := n.ensureData(ctx, size == 0); err != nil {
 		return err
 	}
@@ -254,13 +256,8 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint3
 	if trunc && !write {
 		// open(O_RDONLY|O_TRUNC) empties the file as on other filesystems
 		// (with atomic O_TRUNC the kernel leaves it to us).
-		n.mu.Lock()
-		empty := n.sizeLocked() == 0
-		n.mu.Unlock()
-		if !empty {
-			if err := n.truncateNow(ctx, 0); err != nil {
-				return nil, 0, n.fsys.toErrno("open", n.path(), err)
-			}
+		if err := n.truncateNow(ctx, 0); err != nil {
+			return nil, 0, n.fsys.toErrno("open", n.path(), err)
 		}
 	}
 	if write {

@@ -257,6 +257,18 @@ func TestTruncateToSameSizeDoesNothing(t *testing.T) {
 	assert.Equal(t, content, got)
 }
 
+// Writing over an empty file opens it with O_TRUNC, which changes nothing
+// but still needs a spool copy to write into.
+func TestWriteOverAnEmptyFile(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	require.NoError(t, os.WriteFile(env.path("e.txt"), nil, 0o644))
+	require.NoError(t, os.WriteFile(env.path("e.txt"), []byte("hi"), 0o644))
+	got, err := os.ReadFile(env.path("e.txt"))
+	require.NoError(t, err)
+	assert.Equal(t, "hi", string(got))
+	assert.Equal(t, md5hex([]byte("hi")), env.remoteEntries(t)["e.txt"].Etag)
+}
+
 // Files report a 1 MiB preferred I/O size, so that cp writes in 1 MiB
 // requests (the mount's MaxWrite) rather than 128 KiB ones.
 func TestPreferredIOSize(t *testing.T) {
