@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"syscall"
 	"time"
 
@@ -49,12 +50,16 @@ func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadRes
 	ctx = detach(ctx)
 	n := h.n
 	n.mu.Lock()
-	// The spool file cannot go while this handle is open (dropDataLocked
-	// waits for the last handle), so it is read without holding the lock.
 	data, size := n.data, n.entry.Size
 	n.mu.Unlock()
 	if data != nil {
+		// Read without the node's lock: the spool copy stays while handles
+		// are open, except that a writer's failed write drops it
+		// (discardFailedWrite); then the remote version is what is left.
 		cnt, err := data.ReadAt(dest, off)
+		if errors.Is(err, os.ErrClosed) {
+			return h.Read(ctx, dest, off)
+		}
 		if err != nil && !errors.Is(err, io.EOF) {
 			return nil, n.fsys.toErrno("read", n.path(), err)
 		}
