@@ -100,7 +100,6 @@ func (c *Client) pause(ctx context.Context, attempt int, err error, what string,
 // may have been applied) only when idempotent is true. The last error is
 // returned; if ctx ended during a pause, the context's error wraps it.
 func (c *Client) retry(ctx context.Context, name string, idempotent bool, op func(ctx context.Context) error) error {
-	p := c.policy
 	for attempt := 0; ; attempt++ {
 		err := op(ctx)
 		if err == nil {
@@ -110,17 +109,11 @@ func (c *Client) retry(ctx context.Context, name string, idempotent bool, op fun
 		if errors.As(err, &fin) {
 			return fin.err
 		}
-		if ctx.Err() != nil {
-			return gaveUp(ctx, err)
-		}
-		temporary, ambiguous := classify(err)
-		if !temporary || (ambiguous && !idempotent) || attempt+1 >= p.MaxAttempts {
+		if !idempotent && IsAmbiguous(err) && ctx.Err() == nil {
 			return err
 		}
-		d := p.delay(attempt, err)
-		c.log.Warn("123pan retry", "endpoint", name, "attempt", attempt+1, "delay", d, "err", err)
-		if serr := sleep(ctx, d); serr != nil {
-			return &canceledError{ctxErr: serr, last: err}
+		if err := c.pause(ctx, attempt, err, "123pan retry", "endpoint", name); err != nil {
+			return err
 		}
 	}
 }
