@@ -24,5 +24,5 @@ func setKernelReadAhead(mountpoint string, bytes int64) error {
 		return err
 	}
 	p := fmt.Sprintf("/sys/class/bdi/%d:%d/read_ahead_kb", unix.Major(st.Dev), unix.Minor(st.Dev))
-	return os.WriteFile(p, fmt.Appendf(nil, "%d\n", max(bytes>>10, 4)), 0)
+	return os.WriteFile(p, fmt.Appendf(nil, "%d\n", bytes>>10), 0)
 }

@@ -6,25 +6,17 @@ import (
 	"github.com/pan123fs/pan123fs/spool"
 )
 
-// journal records the node's state durably: what a restart needs to finish
-// its upload, or to keep its data safe. It writes nothing for a node
-// without spool data or one that is unlinked.
+// journal records the node's state: what a restart needs to finish its
+// upload, or to keep its data safe. It writes nothing for a node without
+// spool data or one that is unlinked. The Closed record of the default mode
+// is not waited for (see spool.Journal.Note): close returns only after the
+// upload, so nothing was promised yet, and after a power loss the unsynced
+// data would be kept aside anyway (its md5 differs).
 func (n *fileNode) journal(state spool.State) error {
 	path := n.path()
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.journalLocked(path, state, false)
-}
-
-// journalQuick journals like journal without waiting for the disk (see
-// spool.Journal.Note). For the Closed record of the default mode: close
-// returns only after the upload, so nothing was promised yet, and after a
-// power loss the unsynced data would be kept aside anyway (its md5 differs).
-func (n *fileNode) journalQuick(state spool.State) error {
-	path := n.path()
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.journalLocked(path, state, true)
+	return n.journalLocked(path, state, state == spool.Closed && !n.fsys.opts.WriteBack)
 }
 
 // call with n.mu held; path is n.path(), taken before locking. quick

@@ -27,11 +27,7 @@ type MountOptions struct {
 //   - HANDLE_KILLPRIV_V2: the filesystem clears setuid/setgid bits itself on
 //     write and truncate (pan123fs has none: modes are fixed), so the kernel
 //     stops asking GETXATTR security.capability before every WRITE.
-const extraCaps = fuse.CAP_ATOMIC_O_TRUNC | capHandleKillprivV2
-
-// capHandleKillprivV2 is FUSE_HANDLE_KILLPRIV_V2 of linux/fuse.h (7.33),
-// which go-fuse does not name.
-const capHandleKillprivV2 = 1 << 28
+const extraCaps = fuse.CAP_ATOMIC_O_TRUNC | fuse.CAP_HANDLE_KILLPRIV_V2
 
 // Mount serves f at mountpoint and returns once the kernel has it.
 func (f *FS) Mount(mountpoint string, mo MountOptions) (*fuse.Server, error) {

@@ -168,7 +168,7 @@ func (n *fileNode) commit() error {
 		return nil
 	}
 	if !n.fsys.opts.WriteBack {
-		return n.journalQuick(spool.Closed)
+		return n.journal(spool.Closed)
 	}
 	synced := make(chan error, 1)
 	go func() { synced <- data.Sync() }()
