@@ -108,6 +108,7 @@ func (f *File) Truncate(size int64) error {
 	f.spool.release(-growth)
 	f.size = size
 	f.noteTruncate(size)
+	f.flush.from = min(f.flush.from, size) // the rewrite is flushed from there
 	return nil
 }
 

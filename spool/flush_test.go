@@ -80,3 +80,22 @@ func TestFlushBehindOffOrSmall(t *testing.T) {
 	writeMiB(t, small, flushChunk>>20-1)
 	assert.Empty(t, ranges(), "a file below one chunk")
 }
+
+// A truncated file is flushed again from where the truncation left it, so
+// that rewriting a large file (open with O_TRUNC) starts its writeback at once.
+func TestFlushBehindAfterTruncate(t *testing.T) {
+	ranges := watchWriteback(t)
+	s, err := Open(t.TempDir(), 0, 0)
+	require.NoError(t, err)
+	s.EnableFlushBehind()
+	f, err := s.Create()
+	require.NoError(t, err)
+	defer f.Remove()
+	writeMiB(t, f, 2*flushChunk>>20)
+	require.Len(t, ranges(), 2)
+	require.NoError(t, f.Truncate(0))
+	writeMiB(t, f, flushChunk>>20)
+	got := ranges()
+	require.Len(t, got, 3)
+	assert.Equal(t, [2]int64{0, flushChunk}, got[2])
+}

@@ -301,7 +301,7 @@ func (j *Journal) DoneDeletes(ids []string) error {
 func (j *Journal) SyncDeletes() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.delLog.Sync()
+	return datasync(j.delLog) // append-only, as the records log
 }
 
 func (j *Journal) appendDeletes(op byte, ids []string, sync bool) error {
@@ -327,7 +327,7 @@ func (j *Journal) appendDeletes(op byte, ids []string, sync bool) error {
 		return fmt.Errorf("journal: %w", err)
 	}
 	if sync {
-		return j.delLog.Sync()
+		return datasync(j.delLog)
 	}
 	return nil
 }

@@ -618,6 +618,7 @@ func TestJournalCompactionFailureIsPutOff(t *testing.T) {
 		require.NoError(t, j.Note(Record{Key: "spool-1", Path: fmt.Sprint(i), State: Writing}))
 	}
 	assert.Len(t, logLines(t, dir), 40)
+	assert.Equal(t, 3, j.putOff, "tried at 15, 25 and 35 lines, not at every line past 14")
 	require.NoError(t, os.Remove(block))
 	for i := range 30 {
 		require.NoError(t, j.Note(Record{Key: "spool-1", Path: fmt.Sprint(i), State: Writing}))

@@ -29,15 +29,19 @@ func TestWriteFileFailureKeepsTheOldContent(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "state.json")
 	require.NoError(t, WriteFile(p, []byte("old"), 0o600))
-	// A folder in the way of the rename: it fails after the temporary file
-	// was written.
-	require.Error(t, WriteFile(filepath.Join(dir, "missing", "x"), []byte("new"), 0o600))
-	blocker := filepath.Join(dir, "blocker")
-	require.NoError(t, os.MkdirAll(filepath.Join(blocker, "sub"), 0o755))
-	require.Error(t, WriteFile(blocker, []byte("new"), 0o600))
+	// A folder where the temporary file goes: the write of p fails.
+	require.NoError(t, os.MkdirAll(filepath.Join(p+".tmp", "sub"), 0o755))
+	require.Error(t, WriteFile(p, []byte("new"), 0o600))
 	got, err := os.ReadFile(p)
 	require.NoError(t, err)
 	assert.Equal(t, "old", string(got))
+
+	// A folder in the way of the rename: it fails after the temporary file
+	// was written, and that file is not left behind.
+	require.NoError(t, os.RemoveAll(p+".tmp"))
+	blocker := filepath.Join(dir, "blocker")
+	require.NoError(t, os.MkdirAll(filepath.Join(blocker, "sub"), 0o755))
+	require.Error(t, WriteFile(blocker, []byte("new"), 0o600))
 	names, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	assert.Len(t, names, 2, "state.json and blocker, no temporary file")
