@@ -87,7 +87,6 @@ type BlockCache struct {
 	dir       string
 	blockSize int64
 	maxBytes  int64
-	minFree   int64
 	punchHole func(f *os.File, off, length int64) error // tests replace it
 	bufs      sync.Pool                                 // *[]byte of blockSize, for fetches
 
@@ -143,7 +142,6 @@ func NewBlockCache(o Options) (*BlockCache, error) {
 		dir:       o.Dir,
 		blockSize: o.BlockSize,
 		maxBytes:  o.MaxBytes,
-		minFree:   o.MinFree,
 		disk:      diskfree.Gauge{Dir: o.Dir, Floor: o.MinFree},
 		punchHole: punchHole,
 		lru:       lru,

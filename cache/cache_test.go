@@ -246,7 +246,14 @@ func TestMinFree(t *testing.T) {
 	r := newRemote(t, 4*bs)
 	c := newCache(t, Options{MaxBytes: 1000, BlockSize: bs, MinFree: 1000})
 	// The disk has room for 2.5 blocks above MinFree.
-	c.disk.Statfs = func(string) (int64, error) { return 1000 + 40 - c.bytes, nil } // called with c.mu held
+	c.disk.Statfs = func(string) (int64, error) {
+		if !c.mu.TryLock() {
+			t.Error("statfs with the cache's lock held: every reader waits for it")
+			return 0, nil
+		}
+		c.mu.Unlock()
+		return 1000 + 40 - c.Stats().Bytes, nil
+	}
 	for b := range int64(4) {
 		read(t, c, r, b*bs, 1)
 	}

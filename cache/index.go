@@ -214,9 +214,8 @@ func (c *BlockCache) takeIndex() ([]indexEntry, error) {
 		return nil, fmt.Errorf("delete the index: %w", err)
 	}
 	// Make the deletion durable before any cache file changes.
-	if d, err := os.Open(c.dir); err == nil {
-		d.Sync()
-		d.Close()
+	if err := durable.SyncDir(c.dir); err != nil {
+		return nil, err
 	}
 	if rerr != nil {
 		return nil, nil

@@ -89,17 +89,17 @@ func (c *BlockCache) store(id blockID, fl *flight, data []byte) (reuse bool) {
 // leaves MinFree bytes free on disk, and reports whether it does. The
 // caller must punch the holes it returns.
 func (c *BlockCache) makeRoom(l int64) (bool, []*hole) {
-	if c.minFree <= 0 {
+	if c.disk.Floor <= 0 {
 		return true, nil
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	left, err := c.disk.Left(l)
+	left, err := c.disk.Left(l) // its statfs, when due, runs without mu
 	if err != nil {
 		return false, nil
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	var holes []*hole
-	for left < c.minFree {
+	for left < c.disk.Floor {
 		ho, n, ok := c.evictOldestLocked()
 		if !ok {
 			c.disk.Freed(l)

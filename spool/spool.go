@@ -21,14 +21,13 @@ var ErrNoSpace = fmt.Errorf("spool: no space left: %w", syscall.ENOSPC)
 // Spool is a directory of spool files sharing one space budget.
 //
 // Lock order: File.mu before Spool.mu. Spool.mu is held only for
-// bookkeeping (and one statfs), never for file I/O.
+// bookkeeping, never for file I/O or a statfs.
 type Spool struct {
 	dir     string
 	maxSize int64 // 0: unlimited
-	minFree int64 // bytes of free disk space a write must leave
 
-	// disk estimates the free space of the spool's disk (minFree is its
-	// floor); GUARDED_BY(mu). Tests replace its Statfs.
+	// disk estimates the free space of the spool's disk; its Floor is the
+	// free space every write must leave. Tests replace its Statfs.
 	disk diskfree.Gauge
 
 	flushBehind atomic.Bool // see flush.go
@@ -56,7 +55,6 @@ func Open(dir string, maxSize, minFree int64) (*Spool, error) {
 	return &Spool{
 		dir:     abs,
 		maxSize: maxSize,
-		minFree: minFree,
 		disk:    diskfree.Gauge{Dir: abs, Floor: minFree},
 		live:    make(map[string]struct{}),
 	}, nil
@@ -130,22 +128,24 @@ func (s *Spool) reserve(delta int64) error {
 	if delta <= 0 {
 		return nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.maxSize > 0 && s.used+delta > s.maxSize {
-		return fmt.Errorf("%w: %d bytes used, %d more would exceed the spool limit of %d",
-			ErrNoSpace, s.used, delta, s.maxSize)
-	}
-	if s.minFree > 0 {
-		left, err := s.disk.Left(delta)
+	floor := s.disk.Floor
+	if floor > 0 {
+		left, err := s.disk.Left(delta) // its statfs, when due, runs without mu
 		if err != nil {
 			return fmt.Errorf("spool: statfs %s: %w", s.dir, err)
 		}
-		if left < s.minFree {
+		if left < floor {
 			s.disk.Freed(delta)
 			return fmt.Errorf("%w: %d more bytes would leave %d free on disk, less than %d",
-				ErrNoSpace, delta, left, s.minFree)
+				ErrNoSpace, delta, left, floor)
 		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.maxSize > 0 && s.used+delta > s.maxSize {
+		s.disk.Freed(delta)
+		return fmt.Errorf("%w: %d bytes used, %d more would exceed the spool limit of %d",
+			ErrNoSpace, s.used, delta, s.maxSize)
 	}
 	s.used += delta
 	return nil

@@ -3,7 +3,10 @@
 // floor of free space and write in small pieces.
 package diskfree
 
-import "syscall"
+import (
+	"sync"
+	"syscall"
+)
 
 // Every is how many bytes may be written between two statfs calls while
 // the estimate stays at least Every above the floor.
@@ -20,19 +23,23 @@ func Of(dir string) (int64, error) {
 
 // Gauge estimates the free space of Dir's filesystem: it asks statfs, then
 // subtracts the bytes written since, and asks again after Every bytes or
-// once the estimate comes within Every of Floor. It is not safe for
-// concurrent use: its owner calls it under its own lock.
+// once the estimate comes within Every of Floor. It is safe for concurrent
+// use, and has a lock of its own so that its owners need not hold theirs
+// across the statfs.
 type Gauge struct {
 	Dir    string
 	Floor  int64
 	Statfs func(dir string) (int64, error) // Of if nil; tests replace it
 
-	known, since int64 // the last statfs, and the bytes counted since
+	mu           sync.Mutex
+	known, since int64 // the last statfs, and the bytes counted since; GUARDED_BY(mu)
 }
 
 // Left counts n bytes about to be written and returns the free space they
 // would leave.
 func (g *Gauge) Left(n int64) (int64, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	if g.known > 0 && g.since+n < Every && g.known-g.since-n >= g.Floor+Every {
 		g.since += n
 		return g.known - g.since, nil
@@ -51,4 +58,8 @@ func (g *Gauge) Left(n int64) (int64, error) {
 
 // Freed gives back n bytes counted by Left that were not written after
 // all, or were freed since.
-func (g *Gauge) Freed(n int64) { g.since -= n }
+func (g *Gauge) Freed(n int64) {
+	g.mu.Lock()
+	g.since -= n
+	g.mu.Unlock()
+}

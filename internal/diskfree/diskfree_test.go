@@ -1,6 +1,7 @@
 package diskfree
 
 import (
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -40,4 +41,26 @@ func TestOf(t *testing.T) {
 	free, err := Of(t.TempDir())
 	require.NoError(t, err)
 	assert.Positive(t, free)
+}
+
+// Writers count their bytes from several goroutines without a lock of
+// their own (go test -race).
+func TestGaugeConcurrentUse(t *testing.T) {
+	g := Gauge{Dir: t.TempDir(), Floor: 1, Statfs: func(string) (int64, error) { return 1 << 40, nil }}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 1000 {
+				if _, err := g.Left(4096); err != nil {
+					t.Error(err)
+				}
+				g.Freed(4096)
+			}
+		})
+	}
+	wg.Wait()
+	left, err := g.Left(0)
+	if err != nil || left != 1<<40 {
+		t.Errorf("Left(0) = %d, %v after balanced counts, want %d", left, err, int64(1<<40))
+	}
 }
