@@ -159,7 +159,7 @@ func NewBlockCache(o Options) (*BlockCache, error) {
 		return nil, err
 	}
 	if err := c.load(); err != nil {
-		c.closeFiles()
+		c.files.Purge() // no one else has c yet: no lock needed
 		return nil, fmt.Errorf("cache: load %s: %w", o.Dir, err)
 	}
 	return c, nil
@@ -230,9 +230,6 @@ func (c *BlockCache) keyID(k Key) keyID {
 	copy(id[:], h.Sum(nil))
 	return id
 }
-
-// keyDir names the cache file of k's blocks (it once was a directory).
-func (c *BlockCache) keyDir(k Key) string { return c.keyID(k).name() }
 
 func (c *BlockCache) path(k keyID) string { return filepath.Join(c.dir, k.name()) }
 

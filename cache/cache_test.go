@@ -113,7 +113,7 @@ func TestLastShortBlock(t *testing.T) {
 	if got := r.callList(); got != "[[32 5]]" {
 		t.Errorf("fetches = %s, want [[32 5]]", got)
 	}
-	st, err := os.Stat(filepath.Join(c.dir, c.keyDir(key)))
+	st, err := os.Stat(filepath.Join(c.dir, c.fileOf(key)))
 	if err != nil || st.Size() != 2*bs+5 {
 		t.Fatalf("key file: %v, %v; want %d bytes", st, err, 2*bs+5)
 	}

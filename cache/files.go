@@ -100,11 +100,3 @@ func (c *BlockCache) dropKeyLocked(kf *keyFile) {
 	}
 	c.deleteFileLocked(kf)
 }
-
-// closeFiles closes the descriptors in the LRU (those in use close when
-// released).
-func (c *BlockCache) closeFiles() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.files.Purge()
-}

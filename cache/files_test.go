@@ -25,7 +25,7 @@ func failFetch(ctx context.Context, off, length int64) (io.ReadCloser, error) {
 // keyBlocks lists the blocks of k on disk, like blockFiles.
 func keyBlocks(t *testing.T, c *BlockCache, k Key) []string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(c.dir, c.keyDir(k)))
+	data, err := os.ReadFile(filepath.Join(c.dir, c.fileOf(k)))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -111,7 +111,7 @@ func TestEvictionFreesDiskSpace(t *testing.T) {
 	skipWithoutPunch(t, dir)
 	data := keyData(1, 8*bs)
 	readKey(t, c, key, data, memFetch(data), 0, 4*bs)
-	path := filepath.Join(dir, c.keyDir(key))
+	path := filepath.Join(dir, c.fileOf(key))
 	before := allocated(t, path)
 	if before < 4*bs {
 		t.Fatalf("key file of 4 blocks takes %d bytes", before)
@@ -138,7 +138,7 @@ func TestLastBlockEvictedRemovesFile(t *testing.T) {
 	r := newRemote(t, 4*bs)
 	c := newCache(t, Options{MaxBytes: 2 * bs, BlockSize: bs})
 	read(t, c, r, 0, 1)
-	path := filepath.Join(c.dir, c.keyDir(key))
+	path := filepath.Join(c.dir, c.fileOf(key))
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("key file: %v", err)
 	}
@@ -148,7 +148,7 @@ func TestLastBlockEvictedRemovesFile(t *testing.T) {
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("key file after its only block was evicted: %v, want gone", err)
 	}
-	if got := cacheFiles(t, c.dir); !slices.Equal(got, []string{c.keyDir(other)}) {
+	if got := cacheFiles(t, c.dir); !slices.Equal(got, []string{c.fileOf(other)}) {
 		t.Errorf("files = %v, want the other key's", got)
 	}
 	checkInvariants(t, c)
@@ -167,7 +167,7 @@ func TestPunchFailureDropsTheKey(t *testing.T) {
 	other := Key{FileID: "1002", Etag: key.Etag}
 	otherData := keyData(2, 2*bs)
 	readKey(t, c, other, otherData, memFetch(otherData), 0, bs) // evicts block 0 of key
-	if _, err := os.Stat(filepath.Join(c.dir, c.keyDir(key))); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(c.dir, c.fileOf(key))); !os.IsNotExist(err) {
 		t.Errorf("key file after a failed punch: %v, want gone", err)
 	}
 	if st := c.Stats(); st.Blocks != 1 || st.Bytes != bs || st.Evictions != 1 {
@@ -276,7 +276,7 @@ func TestEvictedDuringRead(t *testing.T) {
 		if !hooked {
 			hooked = true
 			readKey(t, c, other, otherData, memFetch(otherData), 0, 2*bs)
-			if _, err := os.Stat(filepath.Join(c.dir, c.keyDir(key))); !os.IsNotExist(err) {
+			if _, err := os.Stat(filepath.Join(c.dir, c.fileOf(key))); !os.IsNotExist(err) {
 				t.Errorf("key file during the read: %v, want gone", err)
 			}
 		}

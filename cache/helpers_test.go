@@ -176,3 +176,6 @@ func memFetch(data []byte) Fetcher {
 		return io.NopCloser(bytes.NewReader(data[off : off+length])), nil
 	}
 }
+
+// fileOf names the cache file of k's blocks.
+func (c *BlockCache) fileOf(k Key) string { return c.keyID(k).name() }

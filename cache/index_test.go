@@ -42,7 +42,7 @@ func TestCloseAndReopen(t *testing.T) {
 	if got := blockFiles(t, c); !slices.Equal(got, []string{"0", "2"}) {
 		t.Errorf("blocks on disk = %v, want [0 2] (1, the oldest, evicted)", got)
 	}
-	if got := cacheFiles(t, dir); !slices.Equal(got, []string{c.keyDir(key), "notes.txt"}) {
+	if got := cacheFiles(t, dir); !slices.Equal(got, []string{c.fileOf(key), "notes.txt"}) {
 		t.Errorf("files after reopening = %v, want the key file and the unknown file (index deleted)", got)
 	}
 	read(t, c, r, 0, 1)
@@ -114,10 +114,10 @@ func TestReopenIgnoresMissingAndShortFiles(t *testing.T) {
 	read(t, c, r, 0, 4*bs)
 	readKey(t, c, other, otherData, memFetch(otherData), 0, 2*bs)
 	closeCache(t, c)
-	if err := os.Truncate(filepath.Join(dir, c.keyDir(key)), 2*bs+3); err != nil {
+	if err := os.Truncate(filepath.Join(dir, c.fileOf(key)), 2*bs+3); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Remove(filepath.Join(dir, c.keyDir(other))); err != nil {
+	if err := os.Remove(filepath.Join(dir, c.fileOf(other))); err != nil {
 		t.Fatal(err)
 	}
 	c = newCache(t, Options{Dir: dir, MaxBytes: 1000, BlockSize: bs})
@@ -170,10 +170,10 @@ func TestForgetAndKeys(t *testing.T) {
 	if st := c.Stats(); st.Blocks != 2 || st.Evictions != 0 {
 		t.Errorf("Stats after Forget = %+v, want the other key's 2 blocks, no evictions", st)
 	}
-	if _, err := os.Stat(filepath.Join(c.dir, c.keyDir(key))); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(c.dir, c.fileOf(key))); !os.IsNotExist(err) {
 		t.Errorf("key file after Forget: %v, want gone", err)
 	}
-	if _, err := os.Stat(filepath.Join(c.dir, c.keyDir(other))); err != nil {
+	if _, err := os.Stat(filepath.Join(c.dir, c.fileOf(other))); err != nil {
 		t.Errorf("other key's file after Forget: %v", err)
 	}
 	read(t, c, r, 0, 2*bs)
