@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -223,12 +224,13 @@ func (c *BlockCache) Forget(k Key) {
 
 // keyID hashes k. The block size is part of the hash so that blocks cut to
 // another size are never misread.
+// It is hashed on every read: the input is built in a stack buffer.
 func (c *BlockCache) keyID(k Key) keyID {
-	h := sha256.New()
-	fmt.Fprintf(h, "%d\x00%s\x00%s", c.blockSize, k.FileID, k.Etag)
-	var id keyID
-	copy(id[:], h.Sum(nil))
-	return id
+	var buf [160]byte
+	b := strconv.AppendInt(buf[:0], c.blockSize, 10)
+	b = append(append(append(append(b, 0), k.FileID...), 0), k.Etag...)
+	sum := sha256.Sum256(b)
+	return keyID(sum[:len(keyID{})])
 }
 
 func (c *BlockCache) path(k keyID) string { return filepath.Join(c.dir, k.name()) }

@@ -266,3 +266,13 @@ func TestMinFree(t *testing.T) {
 		t.Errorf("block files with a full disk = %v, want none", got)
 	}
 }
+
+// A cache file's name is the key's hash: it must not change between
+// versions, or a restart would lose the cache its index describes.
+func TestCacheFileNamesAreStable(t *testing.T) {
+	c := &BlockCache{blockSize: 65536}
+	k := Key{FileID: "123twqysi86s1akbatpbclxrrc6tjpnkm4n3lf881p64", Etag: "d41d8cd98f00b204e9800998ecf8427e"}
+	if got := c.fileOf(k); got != "5c2d1665f9b268b6876e05e31b730b3d" {
+		t.Errorf("cache file of %v = %s, want the name earlier versions gave it", k, got)
+	}
+}
