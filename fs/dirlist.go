@@ -165,7 +165,7 @@ func (d *dirNode) queueDeleteLocked(rname, id string, gone node) {
 // far as the cache holds it).
 func (f *FS) forgetContent(gone node, id string) {
 	n, ok := gone.(*fileNode)
-	if !ok {
+	if !ok || id == "" {
 		return
 	}
 	n.mu.Lock()

@@ -137,9 +137,7 @@ func (f *FS) removeTarget(ctx context.Context, dst node) error {
 			return err
 		}
 		t.markUnlinked()
-		if id != "" {
-			f.forgetContent(t, id)
-		}
+		f.forgetContent(t, id)
 	case *dirNode:
 		if err := f.deleteNow(ctx, t.remoteID()); err != nil {
 			return err
