@@ -66,7 +66,9 @@ func TestDeleterWaitSendsAtOnce(t *testing.T) {
 	f := &fakeDeletes{}
 	d := quietDeleter(f.del, DeleterOptions{Window: time.Hour})
 	d.Enqueue("a", nil)
-	require.NoError(t, d.Wait(t.Context(), "a"), "Wait does not sit out the hour-long window")
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, d.Wait(ctx, "a"), "Wait does not sit out the hour-long window")
 	assert.Equal(t, 1, f.calls())
 	assert.NoError(t, d.Wait(t.Context(), "never queued"))
 	require.NoError(t, d.Close(t.Context()))

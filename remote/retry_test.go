@@ -334,10 +334,13 @@ func TestRateLimiterSpacesCalls(t *testing.T) {
 	f.mu.Lock()
 	a := f.add("", "a", wire.EntryFile, "", 0)
 	f.mu.Unlock()
+	t0 := time.Now()
 	for range 5 {
 		_, err := c.Detail(t.Context(), string(a.FileID))
 		require.NoError(t, err, "calls at the configured rate all go through")
 	}
+	// A lower bound only: the limiter guarantees it, however slow the machine.
+	assert.GreaterOrEqual(t, time.Since(t0), 4*time.Second/20, "five calls at 20/s are spaced 1/20 s apart")
 
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Millisecond)
 	defer cancel()

@@ -112,10 +112,12 @@ func TestUploadAsyncPolling(t *testing.T) {
 	f := newFakePan(t)
 	f.asyncPolls = 3
 	c := testClient(t, f.srv.URL, func(cfg *Config) { cfg.AsyncPollInterval = 20 * time.Millisecond })
+	t0 := time.Now()
 	res, err := upload(t, c, "", "a.bin", pattern(10, 2), nil)
 	require.NoError(t, err)
 	assert.NotEmpty(t, res.FileID)
 	assert.Equal(t, 4, f.count("upload_async_result"))
+	assert.GreaterOrEqual(t, time.Since(t0), 3*20*time.Millisecond, "four polls, at least an interval apart (a lower bound only)")
 
 	// Never completing: AsyncTimeout ends it.
 	f.asyncPolls = 1 << 30
