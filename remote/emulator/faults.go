@@ -28,7 +28,7 @@ type Faults struct {
 // (also "slow_delay=2s"). "" gives no faults.
 func ParseFaults(list string) (Faults, error) {
 	var f Faults
-	for _, kv := range splitList(list) {
+	for _, kv := range wire.SplitList(list) {
 		k, v, ok := strings.Cut(kv, "=")
 		k, v = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(v)
 		if !ok {
@@ -104,16 +104,6 @@ func QPSNames() []string {
 // ParseQPS reads "delete=1,list=4,create=2". "" gives no limits.
 func ParseQPS(list string) (map[string]float64, error) {
 	return wire.ParseRates(list, QPSNames(), false)
-}
-
-func splitList(list string) []string {
-	var out []string
-	for _, kv := range strings.Split(list, ",") {
-		if kv = strings.TrimSpace(kv); kv != "" {
-			out = append(out, kv)
-		}
-	}
-	return out
 }
 
 // fault is the outcome of one roll.

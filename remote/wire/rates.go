@@ -14,10 +14,7 @@ import (
 // above 0 otherwise. Empty items are skipped; "" gives an empty map.
 func ParseRates(list string, known []string, zeroOK bool) (map[string]float64, error) {
 	out := map[string]float64{}
-	for _, kv := range strings.Split(list, ",") {
-		if kv = strings.TrimSpace(kv); kv == "" {
-			continue
-		}
+	for _, kv := range SplitList(list) {
 		name, val, ok := strings.Cut(kv, "=")
 		name, val = strings.TrimSpace(name), strings.TrimSpace(val)
 		if !ok || !slices.Contains(known, name) {
@@ -30,4 +27,16 @@ func ParseRates(list string, known []string, zeroOK bool) (map[string]float64, e
 		out[name] = qps
 	}
 	return out, nil
+}
+
+// SplitList splits a comma-separated flag value into its items, trimmed,
+// without empty ones.
+func SplitList(list string) []string {
+	var out []string
+	for _, kv := range strings.Split(list, ",") {
+		if kv = strings.TrimSpace(kv); kv != "" {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
