@@ -120,3 +120,21 @@ func closeBenchCache(b *testing.B, c *BlockCache) {
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkForget forgets a small cached file while the cache holds a
+// 256 MiB one besides (4,096 blocks), as after `rm` of an image.
+func BenchmarkForget(b *testing.B) {
+	c := newBenchCache(b, b.TempDir(), 1<<30)
+	defer c.Close()
+	readSequential(b, c, Key{FileID: "big", Etag: "e"})
+	small := benchData()[:2*benchBlockSize]
+	p := make([]byte, len(small))
+	b.ResetTimer()
+	for i := range b.N {
+		k := Key{FileID: "small" + strconv.Itoa(i), Etag: "e"}
+		if _, err := c.ReadAt(context.Background(), k, int64(len(small)), benchFetch, p, 0); err != nil {
+			b.Fatal(err)
+		}
+		c.Forget(k)
+	}
+}

@@ -19,9 +19,10 @@ import (
 // indexed.
 type keyFile struct {
 	id     keyID
-	blocks int  // GUARDED_BY(mu): blocks of the file in the LRU
-	stores int  // GUARDED_BY(mu): writes into the file under way
-	gone   bool // GUARDED_BY(mu): deleted, no longer in c.keys
+	blocks int   // GUARDED_BY(mu): blocks of the file in the LRU
+	top    int64 // GUARDED_BY(mu): 1 + the highest block number it has held
+	stores int   // GUARDED_BY(mu): writes into the file under way
+	gone   bool  // GUARDED_BY(mu): deleted, no longer in c.keys
 }
 
 // handle is an open descriptor of a key file.
@@ -88,15 +89,21 @@ func (c *BlockCache) deleteFileLocked(kf *keyFile) {
 // dropKeyLocked drops every block of kf from the LRU, without counting
 // evictions, and deletes its file. Call with mu held.
 func (c *BlockCache) dropKeyLocked(kf *keyFile) {
-	if kf.blocks > 0 {
-		for _, id := range c.lru.Keys() {
-			if id.k == kf.id {
-				l, _ := c.lru.Peek(id)
-				c.lru.Remove(id)
-				c.bytes -= l
-				kf.blocks--
-			}
+	// The file's own block numbers, not the whole LRU: Forget runs for
+	// every deleted file.
+	for n := int64(0); n < kf.top && kf.blocks > 0; n++ {
+		id := blockID{kf.id, n}
+		if l, ok := c.lru.Peek(id); ok {
+			c.lru.Remove(id)
+			c.bytes -= l
+			kf.blocks--
 		}
 	}
 	c.deleteFileLocked(kf)
+}
+
+// addedLocked counts block n of kf, just added to the LRU. Call with mu held.
+func (kf *keyFile) addedLocked(n int64) {
+	kf.blocks++
+	kf.top = max(kf.top, n+1)
 }

@@ -191,7 +191,7 @@ func (c *BlockCache) load() error {
 		}
 		c.lru.Add(id, e.len)
 		c.bytes += e.len
-		c.keyLocked(e.k).blocks++
+		c.keyLocked(e.k).addedLocked(e.n)
 	}
 	for c.bytes > c.maxBytes {
 		ho, _, _ := c.evictOldestLocked()

@@ -69,7 +69,7 @@ func (c *BlockCache) store(id blockID, fl *flight, data []byte) (reuse bool) {
 	case err == nil && !kf.gone:
 		c.lru.Add(id, l)
 		c.bytes += l
-		kf.blocks++
+		kf.addedLocked(id.n)
 		c.bytesStored.Add(l)
 		// l <= maxBytes, so the block just added is never the one evicted.
 		for c.bytes > c.maxBytes {
