@@ -40,14 +40,22 @@ func writeMiB(t *testing.T, f *File, n int) {
 	}
 }
 
-func TestFlushBehindCoversLargeFilesInChunks(t *testing.T) {
-	ranges := watchWriteback(t)
+// newSpoolFile makes a file in a spool of its own, with flush-behind or not.
+func newSpoolFile(t *testing.T, flushBehind bool) *File {
 	s, err := Open(t.TempDir(), 0, 0)
 	require.NoError(t, err)
-	s.EnableFlushBehind()
+	if flushBehind {
+		s.EnableFlushBehind()
+	}
 	f, err := s.Create()
 	require.NoError(t, err)
-	defer f.Remove()
+	t.Cleanup(func() { f.Remove() })
+	return f
+}
+
+func TestFlushBehindCoversLargeFilesInChunks(t *testing.T) {
+	ranges := watchWriteback(t)
+	f := newSpoolFile(t, true)
 	writeMiB(t, f, 3*flushChunk>>20+3)
 
 	got := ranges()
@@ -63,21 +71,9 @@ func TestFlushBehindCoversLargeFilesInChunks(t *testing.T) {
 
 func TestFlushBehindOffOrSmall(t *testing.T) {
 	ranges := watchWriteback(t)
-	off, err := Open(t.TempDir(), 0, 0)
-	require.NoError(t, err)
-	f, err := off.Create()
-	require.NoError(t, err)
-	defer f.Remove()
-	writeMiB(t, f, 2*flushChunk>>20)
+	writeMiB(t, newSpoolFile(t, false), 2*flushChunk>>20)
 	assert.Empty(t, ranges(), "not enabled")
-
-	on, err := Open(t.TempDir(), 0, 0)
-	require.NoError(t, err)
-	on.EnableFlushBehind()
-	small, err := on.Create()
-	require.NoError(t, err)
-	defer small.Remove()
-	writeMiB(t, small, flushChunk>>20-1)
+	writeMiB(t, newSpoolFile(t, true), flushChunk>>20-1)
 	assert.Empty(t, ranges(), "a file below one chunk")
 }
 
@@ -85,12 +81,7 @@ func TestFlushBehindOffOrSmall(t *testing.T) {
 // that rewriting a large file (open with O_TRUNC) starts its writeback at once.
 func TestFlushBehindAfterTruncate(t *testing.T) {
 	ranges := watchWriteback(t)
-	s, err := Open(t.TempDir(), 0, 0)
-	require.NoError(t, err)
-	s.EnableFlushBehind()
-	f, err := s.Create()
-	require.NoError(t, err)
-	defer f.Remove()
+	f := newSpoolFile(t, true)
 	writeMiB(t, f, 2*flushChunk>>20)
 	require.Len(t, ranges(), 2)
 	require.NoError(t, f.Truncate(0))
