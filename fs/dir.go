@@ -27,6 +27,10 @@ type dirNode struct {
 	children map[string]node   // local name → node; nil until listed; GUARDED_BY(mu)
 	deleting map[string]string // remote name → ID of an entry whose delete is queued; GUARDED_BY(mu)
 	removed  bool              // rmdir'd or renamed over; GUARDED_BY(mu)
+	hidden   []string          // remote names of listed entries the mount cannot show; GUARDED_BY(mu)
+	loading  *listLoad         // the listing in flight, or nil; GUARDED_BY(mu)
+	edits    uint64            // count of local changes to children; GUARDED_BY(mu)
+	edited   map[string]uint64 // name → edits when this mount last changed it; GUARDED_BY(mu)
 }
 
 var (
@@ -118,14 +122,14 @@ func (d *dirNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAtt
 // Lookup answers from the cached listing, loading it if it is missing or
 // older than the TTL.
 func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	ctx = detach(ctx)
-	d.mu.Lock()
-	err := d.loadLocked(ctx, false)
-	ch := d.children[name]
-	d.mu.Unlock()
-	if err != nil {
+	ctx, cancel := d.fsys.waitCtx(ctx)
+	defer cancel()
+	if err := d.load(ctx); err != nil {
 		return nil, d.fsys.toErrno("lookup", name, err)
 	}
+	d.mu.Lock()
+	ch := d.children[name]
+	d.mu.Unlock()
 	if ch == nil {
 		return nil, syscall.ENOENT
 	}
@@ -134,12 +138,13 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 
 // Readdir lists the folder in name order, from the cached listing.
 func (d *dirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
-	ctx = detach(ctx)
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if err := d.loadLocked(ctx, false); err != nil {
+	ctx, cancel := d.fsys.waitCtx(ctx)
+	defer cancel()
+	if err := d.load(ctx); err != nil {
 		return nil, d.fsys.toErrno("readdir", d.name, err)
 	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	names := sortedNames(d.children)
 	list := make([]fuse.DirEntry, 0, len(names))
 	for _, name := range names {

@@ -2,58 +2,162 @@ package fs
 
 import (
 	"context"
+	"errors"
 	"sort"
+	"time"
 
 	"github.com/pan123fs/pan123fs/cache"
+	"github.com/pan123fs/pan123fs/remote/wire"
 )
 
-// loadLocked fills d.children from list calls when they are missing, older
-// than the TTL, or force is set. Nodes of the old listing are kept for the
-// same IDs (the kernel may hold them), and nodes that exist only locally
-// (written, not uploaded yet) survive the refresh. IDs whose delete is
-// queued are left out.
-//
-// call with d.mu held
-func (d *dirNode) loadLocked(ctx context.Context, force bool) error {
-	if d.children != nil && !force && d.fsys.listings.Fresh(d) {
-		return nil
-	}
+// staleWait is how long a caller waits for a folder's new listing when an
+// expired one is at hand: past it, the expired listing is served while the
+// new one goes on in the background.
+const staleWait = 2 * time.Second
+
+// errListingTimedOut is a listing that did not come within the operation's
+// time limit; errno.go maps it to EIO.
+var errListingTimedOut = errors.New("listing the folder took too long")
+
+// listLoad is one listing of a folder in flight. Every caller that needs
+// the folder listed meanwhile waits on the same one.
+type listLoad struct {
+	done chan struct{}
+	err  error // set before done is closed
+}
+
+// load makes sure d.children holds a listing: the cached one while it is
+// fresh, else a new one from list calls. The list calls run in the
+// background, without d.mu, so that lookups, Getattr and the operations on
+// other names of the folder never wait for them; callers wait for the
+// listing until ctx ends (the kernel's interrupt, the operation's time
+// limit). When the API is slow or down and an expired listing is at hand,
+// that listing is served, with a log line, instead of an error.
+func (d *dirNode) load(ctx context.Context) error {
+	d.mu.Lock()
 	if d.removed {
 		if d.children == nil {
 			d.children = map[string]node{}
 		}
+		d.mu.Unlock()
 		return nil
 	}
+	if d.children != nil && d.fsys.listings.Fresh(d) {
+		d.mu.Unlock()
+		return nil
+	}
+	ld := d.loading
+	if ld == nil {
+		ld = &listLoad{done: make(chan struct{})}
+		d.loading = ld
+		go d.runLoad(ld, d.edits)
+	}
+	stale := d.children != nil
+	d.mu.Unlock()
+
+	var slow <-chan time.Time
+	if stale {
+		t := time.NewTimer(staleWait)
+		defer t.Stop()
+		slow = t.C
+	}
+	select {
+	case <-ld.done:
+		if ld.err != nil && d.hasListing() {
+			d.fsys.log.Warn("123pan did not list the folder; serving its last listing", "folder", d.path(), "err", ld.err)
+			return nil
+		}
+		return ld.err
+	case <-slow:
+		if d.hasListing() {
+			d.fsys.log.Warn("123pan is slow to list the folder; serving its last listing meanwhile", "folder", d.path())
+			return nil
+		}
+		<-ld.done // dropped meanwhile: nothing else to serve
+		return ld.err
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return errListingTimedOut
+		}
+		return ctx.Err()
+	}
+}
+
+func (d *dirNode) hasListing() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.children != nil
+}
+
+// runLoad lists the folder for ld. The listing is abandoned when 123pan
+// sends nothing for the operation time limit (a large folder may take
+// longer in all: each page restarts the clock).
+func (d *dirNode) runLoad(ld *listLoad, since uint64) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	idle := time.AfterFunc(d.fsys.opts.OpTimeout, cancel)
+	defer idle.Stop()
+	var entries []wire.Entry
+	var err error
+	for e, lerr := range d.fsys.rc.List(ctx, d.remoteID()) {
+		if lerr != nil {
+			err = lerr
+			break
+		}
+		idle.Reset(d.fsys.opts.OpTimeout)
+		entries = append(entries, e)
+	}
+	d.mu.Lock()
+	if err == nil {
+		d.mergeLocked(entries, since)
+	}
+	d.loading = nil
+	d.mu.Unlock()
+	ld.err = err
+	close(ld.done)
+}
+
+// mergeLocked makes entries, listed from 123pan after the folder's edit
+// count was since, the folder's listing. Nodes of the old listing are kept
+// for the same IDs (the kernel may hold them); nodes that exist only
+// locally (written, not uploaded yet) survive; names this mount changed
+// after the listing began keep their local state; entries whose delete is
+// queued are left out. Entries whose names cannot be shown are hidden and
+// counted (d.hidden): the folder is not empty for rmdir.
+//
+// call with d.mu held
+func (d *dirNode) mergeLocked(entries []wire.Entry, since uint64) {
 	byID := make(map[string]node, len(d.children))
 	for _, ch := range d.children {
 		if id := ch.remoteID(); id != "" {
 			byID[id] = ch
 		}
 	}
-	fresh := make(map[string]node, len(d.children))
-	for e, err := range d.fsys.rc.List(ctx, d.remoteID()) {
-		if err != nil {
-			return err
-		}
+	fresh := make(map[string]node, len(entries))
+	var hidden []string
+	for i := range entries {
+		e := &entries[i]
 		id := string(e.FileID)
-		if d.fsys.deleter.Pending(id) {
+		if d.fsys.deleter.Pending(id) || d.fsys.deleteWaits(id) {
 			continue
 		}
 		local := decodeName(e.Filename)
 		if !localNameOK(local) {
 			d.fsys.log.Warn("hiding an entry whose name cannot be a Linux file name", "folder", d.name, "name", e.Filename, "id", id)
+			hidden = append(hidden, e.Filename)
 			continue
 		}
 		if _, dup := fresh[local]; dup {
 			d.fsys.log.Warn("hiding an entry whose name maps onto another's", "folder", d.name, "name", e.Filename, "id", id)
+			hidden = append(hidden, e.Filename)
 			continue
 		}
 		if old := byID[id]; old != nil {
-			old.refresh(&e)
+			old.refresh(e)
 			fresh[local] = old
 			continue
 		}
-		fresh[local] = d.fsys.newNodeFromEntry(d, local, &e)
+		fresh[local] = d.fsys.newNodeFromEntry(d, local, e)
 	}
 	for name, old := range d.children {
 		if f, ok := old.(*fileNode); ok && f.localOnly() {
@@ -62,14 +166,57 @@ func (d *dirNode) loadLocked(ctx context.Context, force bool) error {
 			}
 		}
 	}
+	for name, at := range d.edited {
+		if at <= since {
+			delete(d.edited, name)
+			continue
+		}
+		if cur, ok := d.children[name]; ok {
+			fresh[name] = cur
+		} else {
+			delete(fresh, name)
+		}
+	}
 	for rname, id := range d.deleting {
-		if !d.fsys.deleter.Pending(id) {
+		if !d.fsys.deleter.Pending(id) && !d.fsys.deleteWaits(id) {
 			delete(d.deleting, rname)
 		}
 	}
-	d.children = fresh
+	d.children, d.hidden = fresh, hidden
 	d.fsys.listings.Loaded(d, len(fresh))
-	return nil
+}
+
+// setChildLocked puts ch under name (nil removes the name), recording the
+// change so that a listing already under way does not undo it.
+//
+// call with d.mu held
+func (d *dirNode) setChildLocked(name string, ch node) {
+	d.edits++
+	if d.edited == nil {
+		d.edited = map[string]uint64{}
+	}
+	d.edited[name] = d.edits
+	if ch == nil {
+		delete(d.children, name)
+		return
+	}
+	if d.children == nil {
+		d.children = map[string]node{}
+	}
+	d.children[name] = ch
+}
+
+// hiddenErr is why a folder that looks empty may not be removed: 123pan
+// holds entries the mount cannot show. It logs what they are.
+//
+// call with d.mu held
+func (d *dirNode) hiddenErrLocked(op string) error {
+	if len(d.hidden) == 0 {
+		return nil
+	}
+	d.fsys.log.Warn("folder holds entries whose names cannot be shown here; not removing it",
+		"op", op, "folder", d.name, "hidden", d.hidden)
+	return errHiddenEntries
 }
 
 // restore puts back a node whose delete failed, and has the folder listed
@@ -89,7 +236,7 @@ func (d *dirNode) restore(name string, gone node) {
 	defer d.mu.Unlock()
 	if gone != nil && d.children != nil {
 		if _, taken := d.children[name]; !taken {
-			d.children[name] = gone
+			d.setChildLocked(name, gone)
 		}
 	}
 	d.fsys.listings.Invalidate(d)
@@ -116,24 +263,28 @@ func (d *dirNode) dropListing() bool {
 			return false
 		}
 	}
-	d.children = nil
+	d.children, d.hidden = nil, nil
 	return true
 }
 
-// clearDeletingLocked makes sure no queued delete of an entry named rname in
-// this folder is still outstanding, so that a new entry of that name does
-// not clash with it on 123pan.
-//
-// call with d.mu held
-func (d *dirNode) clearDeletingLocked(ctx context.Context, rname string) error {
+// clearDeleting makes sure no queued delete of an entry named rname in this
+// folder is still outstanding, so that a new entry of that name does not
+// clash with it on 123pan. It waits without holding d.mu.
+func (d *dirNode) clearDeleting(ctx context.Context, rname string) error {
+	d.mu.Lock()
 	id, ok := d.deleting[rname]
+	d.mu.Unlock()
 	if !ok {
 		return nil
 	}
-	if err := d.fsys.deleter.Wait(ctx, id); err != nil {
+	if err := d.fsys.waitDeleted(ctx, id); err != nil {
 		return err
 	}
-	delete(d.deleting, rname)
+	d.mu.Lock()
+	if d.deleting[rname] == id {
+		delete(d.deleting, rname)
+	}
+	d.mu.Unlock()
 	return nil
 }
 
@@ -150,19 +301,23 @@ func (d *dirNode) queueDeleteLocked(rname, id string, gone node) {
 		d.deleting = map[string]string{}
 	}
 	d.deleting[rname] = id
-	d.fsys.deleter.Enqueue(id, func(err error) {
+	d.fsys.deleter.Enqueue(id, d.deleteDone(rname, id, gone))
+}
+
+// deleteDone is what follows the delete of id, once 123pan answered.
+func (d *dirNode) deleteDone(rname, id string, gone node) func(error) {
+	return func(err error) {
 		if err != nil {
 			d.fsys.log.Error("delete failed; the entry will show again", "name", rname, "id", id, "err", err)
 			d.restore(decodeName(rname), gone)
 			return
 		}
 		d.fsys.forgetContent(gone, id)
-	})
+	}
 }
 
 // forgetContent frees the block cache of a file 123pan deleted, unless a
-// handle still reads it (an unlinked file keeps working for its readers as
-// far as the cache holds it).
+// handle still reads it.
 func (f *FS) forgetContent(gone node, id string) {
 	n, ok := gone.(*fileNode)
 	if !ok || id == "" {

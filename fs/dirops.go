@@ -2,6 +2,7 @@ package fs
 
 import (
 	"context"
+	"errors"
 	"syscall"
 	"time"
 
@@ -10,12 +11,17 @@ import (
 	"github.com/pan123fs/pan123fs/spool"
 )
 
+// errHiddenEntries: a folder that looks empty holds entries 123pan has and
+// the mount cannot show; errno.go maps it to ENOTEMPTY.
+var errHiddenEntries = errors.New("the folder holds entries whose names cannot be shown")
+
 // Mkdir makes the folder with a mkdir call; a clash is EEXIST.
 func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	ctx = detach(ctx)
 	if d.fsys.opts.ReadOnly {
 		return nil, syscall.EROFS
 	}
+	ctx, cancel := d.fsys.changeCtx(ctx)
+	defer cancel()
 	ch, err := d.mkdir(ctx, name)
 	if err != nil {
 		return nil, d.fsys.toErrno("mkdir", name, err)
@@ -23,68 +29,93 @@ func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse
 	return d.attach(ctx, ch, out), 0
 }
 
+// mkdir makes folder name in d. The folder's lock is not held across the
+// call: the kernel holds the folder for a mkdir, so only pan123fs's own
+// background work (a listing, recovery) can touch the name meanwhile, and
+// it is checked again before the folder is added.
 func (d *dirNode) mkdir(ctx context.Context, name string) (*dirNode, error) {
 	rname, err := remoteName(name)
 	if err != nil {
 		return nil, err
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if err := d.loadLocked(ctx, false); err != nil {
+	if err := d.load(ctx); err != nil {
 		return nil, err
 	}
-	if _, ok := d.children[name]; ok {
+	d.mu.Lock()
+	_, exists := d.children[name]
+	removed := d.removed
+	d.mu.Unlock()
+	switch {
+	case exists:
 		return nil, syscall.EEXIST
+	case removed:
+		return nil, syscall.ENOENT
 	}
-	if err := d.clearDeletingLocked(ctx, rname); err != nil {
+	if err := d.clearDeleting(ctx, rname); err != nil {
 		return nil, err
 	}
 	id, err := d.fsys.rc.Mkdir(ctx, d.remoteID(), rname)
 	if err != nil {
+		d.invalidate() // it may have been made all the same
 		return nil, err
 	}
 	now := time.Now()
 	ch := &dirNode{fsys: d.fsys, parent: d, name: name, mtime: now, children: map[string]node{}}
 	ch.setID(id)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, taken := d.children[name]; taken {
+		return nil, syscall.EEXIST
+	}
 	d.fsys.listings.Loaded(ch, 0)
-	d.children[name] = ch
+	d.setChildLocked(name, ch)
 	d.mtime = now
 	return ch, nil
 }
 
-// Rmdir deletes an empty folder (ENOTEMPTY otherwise). The delete call is
-// queued with the file deletes, so rm -r costs few calls.
+// Rmdir deletes an empty folder (ENOTEMPTY otherwise, also when 123pan
+// holds entries the mount hides). The delete call is queued with the file
+// deletes, so rm -r costs few calls.
 func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
-	ctx = detach(ctx)
 	if d.fsys.opts.ReadOnly {
 		return syscall.EROFS
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if err := d.loadLocked(ctx, false); err != nil {
+	ctx, cancel := d.fsys.changeCtx(ctx)
+	defer cancel()
+	if err := d.load(ctx); err != nil {
 		return d.fsys.toErrno("rmdir", name, err)
 	}
+	d.mu.Lock()
 	ch, ok := d.children[name].(*dirNode)
-	if !ok {
-		if d.children[name] == nil {
-			return syscall.ENOENT
-		}
+	other := d.children[name] != nil
+	d.mu.Unlock()
+	switch {
+	case !ok && other:
 		return syscall.ENOTDIR
+	case !ok:
+		return syscall.ENOENT
+	}
+	if err := ch.load(ctx); err != nil {
+		return d.fsys.toErrno("rmdir", name, err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.children[name] != ch {
+		return syscall.ENOENT
 	}
 	ch.mu.Lock()
-	err := ch.loadLocked(ctx, false)
-	empty := len(ch.children) == 0
-	if err == nil && empty {
+	err := ch.hiddenErrLocked("rmdir")
+	switch {
+	case len(ch.children) > 0:
+		err = syscall.ENOTEMPTY
+	case err == nil:
 		ch.removed = true
 	}
 	ch.mu.Unlock()
 	if err != nil {
 		return d.fsys.toErrno("rmdir", name, err)
 	}
-	if !empty {
-		return syscall.ENOTEMPTY
-	}
-	delete(d.children, name)
+	d.setChildLocked(name, nil)
 	d.fsys.listings.Forget(ch)
 	d.queueDeleteLocked(encodeName(name), ch.remoteID(), ch)
 	d.mtime = time.Now()
@@ -92,17 +123,19 @@ func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
 }
 
 // Unlink removes the file at once and queues its delete call. A file that
-// is still open keeps working for its readers and is never uploaded.
+// is still open keeps working for its readers: when they read it from
+// 123pan, its delete waits for their last close (deferred.go).
 func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
-	ctx = detach(ctx)
 	if d.fsys.opts.ReadOnly {
 		return syscall.EROFS
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if err := d.loadLocked(ctx, false); err != nil {
+	ctx, cancel := d.fsys.changeCtx(ctx)
+	defer cancel()
+	if err := d.load(ctx); err != nil {
 		return d.fsys.toErrno("unlink", name, err)
 	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	ch := d.children[name]
 	switch ch.(type) {
 	case nil:
@@ -111,44 +144,52 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 		return syscall.EISDIR
 	}
 	f := ch.(*fileNode)
-	delete(d.children, name)
-	d.queueDeleteLocked(encodeName(name), f.markUnlinked(), f)
+	d.setChildLocked(name, nil)
+	rname := encodeName(name)
+	id, readers := f.markUnlinked()
+	if readers && id != "" {
+		d.deferDeleteLocked(rname, id, f)
+	} else {
+		d.queueDeleteLocked(rname, id, f)
+	}
 	d.mtime = time.Now()
 	return 0
 }
 
 // Create makes a new, empty file in the spool; it is uploaded when closed.
 func (d *dirNode) Create(ctx context.Context, name string, flags, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
-	ctx = detach(ctx)
 	if d.fsys.opts.ReadOnly {
 		return nil, nil, 0, syscall.EROFS
 	}
+	ctx, cancel := d.fsys.changeCtx(ctx)
+	defer cancel()
 	if _, err := remoteName(name); err != nil {
 		return nil, nil, 0, d.fsys.toErrno("create", name, err)
 	}
-	d.mu.Lock()
-	if err := d.loadLocked(ctx, false); err != nil {
-		d.mu.Unlock()
+	if err := d.load(ctx); err != nil {
 		return nil, nil, 0, d.fsys.toErrno("create", name, err)
-	}
-	if _, ok := d.children[name]; ok {
-		d.mu.Unlock()
-		return nil, nil, 0, syscall.EEXIST
 	}
 	data, err := d.fsys.spool.Create()
 	if err != nil {
-		d.mu.Unlock()
 		return nil, nil, 0, d.fsys.toErrno("create", name, err)
 	}
 	f := &fileNode{fsys: d.fsys, ino: d.fsys.newLocalIno(), parent: d, name: name,
 		data: data, dirty: true, gen: 1, mtime: time.Now(), state: statePending}
-	d.children[name] = f
+	d.mu.Lock()
+	if _, ok := d.children[name]; ok {
+		d.mu.Unlock()
+		data.Remove()
+		return nil, nil, 0, syscall.EEXIST
+	}
+	d.setChildLocked(name, f)
 	d.mtime = time.Now()
 	d.mu.Unlock()
 
 	if err := f.journal(spool.Writing); err != nil {
 		d.mu.Lock()
-		delete(d.children, name)
+		if d.children[name] == f {
+			d.setChildLocked(name, nil)
+		}
 		d.mu.Unlock()
 		f.markUnlinked()
 		return nil, nil, 0, d.fsys.toErrno("create", name, err)

@@ -31,7 +31,7 @@ type fileNode struct {
 	fsys *FS
 	ino  uint64
 
-	uploadMu sync.Mutex
+	uploadMu uploadSlot
 
 	mu       sync.Mutex
 	parent   *dirNode    // GUARDED_BY(mu)
@@ -126,8 +126,9 @@ func (n *fileNode) localOnly() bool {
 }
 
 // markUnlinked detaches the file: it is never uploaded again. It returns
-// the remote ID to delete.
-func (n *fileNode) markUnlinked() string {
+// the remote ID to delete, and whether open handles read the file from
+// that ID (they have no local copy), so that its delete must wait for them.
+func (n *fileNode) markUnlinked() (id string, remoteReaders bool) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.unlinked = true
@@ -135,7 +136,7 @@ func (n *fileNode) markUnlinked() string {
 	n.dropDataLocked()
 	n.unjournalLocked()
 	n.fsys.queue.cancel(n)
-	return n.id
+	return n.id, n.handles > 0 && n.data == nil
 }
 
 // call with n.mu held
@@ -180,7 +181,7 @@ func (n *fileNode) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.Attr
 // Setattr truncates through the spool (uploading at once when no handle is
 // open) and ignores mode, owner and time changes (SEMANTICS.md).
 func (n *fileNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
-	ctx = detach(ctx)
+	ctx = context.WithoutCancel(ctx) // a change: see wait.go
 	if size, ok := in.GetSize(); ok {
 		if n.fsys.opts.ReadOnly {
 			return syscall.EROFS
@@ -240,7 +241,7 @@ func (n *fileNode) truncate(ctx context.Context, size int64) error {
 // Open refuses images rejected by moderation (EACCES), and for writing
 // brings the content into the spool first (unless O_TRUNC empties it).
 func (n *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
-	ctx = detach(ctx)
+	ctx = context.WithoutCancel(ctx) // a change: see wait.go
 	n.mu.Lock()
 	rejected, status := n.entry.Rejected() && !n.dirty, n.entry.Status
 	n.mu.Unlock()

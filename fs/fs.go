@@ -4,15 +4,19 @@
 // uploads and rename(2) into move/create calls, and turns errors into errnos
 // in one place (errno.go).
 //
-// LOCK ORDERING: a dirNode's mu before a fileNode's mu; a parent dirNode's
-// mu before a child dirNode's mu; never two sibling nodes' locks at once
-// except in Rename, which takes the two parents in address order. No remote
-// call is made while holding a fileNode's mu; a dirNode's mu may be held
-// across a list call (it serialises loads of one folder).
+// LOCK ORDERING: a fileNode's uploadMu before any mu; a dirNode's mu before
+// a fileNode's mu; a parent dirNode's mu before a child dirNode's mu (rmdir,
+// and a rename's check of the folder it replaces); never two sibling nodes'
+// mus at once. A fileNode's mu before FS.defMu and FS.pendMu. No mu is
+// held across a remote call, a rate-limit wait, a wait for a delete or a
+// disk flush: a folder is listed in the background (dirlist.go) and the
+// operations take what they need under the lock, call 123pan without it,
+// and check again. uploadMu is held across an upload and the calls of a
+// rename that involve the file (it keeps the name free meanwhile); nothing
+// but other uploads and renames of that same file wait for it.
 package fs
 
 import (
-	"context"
 	"hash/fnv"
 	"log/slog"
 	"sync"
@@ -40,6 +44,10 @@ type Options struct {
 	// (remote.DeleterOptions; defaults 5 and 2 s, doubling).
 	DeleteRounds  int
 	DeleteBackoff time.Duration
+
+	// OpTimeout bounds how long an operation waits for 123pan before it
+	// fails with EIO (default DefaultOpTimeout; see wait.go).
+	OpTimeout time.Duration
 
 	ReadOnly bool
 	Logger   *slog.Logger
@@ -74,6 +82,9 @@ func (o *Options) setDefaults() {
 	if o.DeleteWindow == 0 {
 		o.DeleteWindow = 200 * time.Millisecond
 	}
+	if o.OpTimeout <= 0 {
+		o.OpTimeout = DefaultOpTimeout
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -106,6 +117,9 @@ type FS struct {
 	localIno atomic.Uint64 // inode numbers for nodes not on 123pan yet
 	counters counters
 
+	defMu   sync.Mutex
+	waiting map[string]*waitingDelete // ID → delete waiting for its readers' close (deferred.go); GUARDED_BY(defMu)
+
 	pendMu    sync.Mutex
 	pending   map[*fileNode]struct{} // journaled nodes; GUARDED_BY(pendMu)
 	recovered []Recovered            // files kept from writes cut short by a crash; GUARDED_BY(pendMu)
@@ -117,7 +131,7 @@ type FS struct {
 func New(rc *remote.Client, sp *spool.Spool, j *spool.Journal, blocks *cache.BlockCache, opts Options) *FS {
 	opts.setDefaults()
 	f := &FS{rc: rc, spool: sp, journal: j, blocks: blocks, opts: opts, log: opts.Logger,
-		pending: map[*fileNode]struct{}{}}
+		pending: map[*fileNode]struct{}{}, waiting: map[string]*waitingDelete{}}
 	f.localIno.Store(1 << 62)
 	f.listings = cache.NewListings(opts.DirTTL, opts.MaxListed, opts.Clock, (*dirNode).dropListing)
 	do := remote.DeleterOptions{Window: opts.DeleteWindow, Logger: opts.Logger,
@@ -147,10 +161,3 @@ func (f *FS) newLocalIno() uint64 { return f.localIno.Add(1) }
 
 func (f *FS) fileMode() uint32 { return 0o644 &^ f.opts.Umask }
 func (f *FS) dirMode() uint32  { return 0o755 &^ f.opts.Umask }
-
-// detach keeps a request's values but not its cancellation. The kernel
-// interrupts a FUSE request whenever the calling thread gets a signal
-// (Go's preemption signals included); an upload, a listing or a rename half
-// done on 123pan must not be abandoned for that. Each remote call has its
-// own time limits.
-func detach(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }

@@ -47,7 +47,8 @@ func (n *fileNode) newHandle(write bool) *handle {
 // Read serves the spool when the file has local content, else the remote
 // content through the block cache.
 func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
-	ctx = detach(ctx)
+	ctx, cancel := h.n.fsys.waitCtx(ctx)
+	defer cancel()
 	n := h.n
 	n.mu.Lock()
 	data, size := n.data, n.entry.Size
@@ -111,9 +112,9 @@ func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, sys
 	return uint32(cnt), 0
 }
 
-// Flush is close(2): a writer's changes are uploaded before it returns.
+// Flush is close(2): a writer's changes are uploaded before it returns
+// (within the bounds of awaitUpload).
 func (h *handle) Flush(ctx context.Context) syscall.Errno {
-	ctx = detach(ctx)
 	if !h.write {
 		return 0
 	}
@@ -131,7 +132,6 @@ func (h *handle) Flush(ctx context.Context) syscall.Errno {
 
 // Fsync uploads now and reports the upload's error.
 func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
-	ctx = detach(ctx)
 	if !h.write {
 		return 0
 	}
@@ -140,7 +140,7 @@ func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
 		err = h.n.commit()
 	}
 	if err == nil {
-		err = h.n.uploadNow(ctx)
+		err = h.n.awaitUpload(ctx)
 	}
 	if err != nil {
 		return h.n.fsys.toErrno("fsync", h.n.path(), err)
@@ -153,7 +153,6 @@ func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
 func (h *handle) Release(ctx context.Context) syscall.Errno {
 	n := h.n
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	n.handles--
 	if h.pending {
 		h.pending = false
@@ -161,6 +160,11 @@ func (h *handle) Release(ctx context.Context) syscall.Errno {
 	}
 	if !n.dirty {
 		n.dropDataLocked()
+	}
+	last := n.handles == 0 && n.unlinked
+	n.mu.Unlock()
+	if last {
+		n.fsys.releaseDeferred(n)
 	}
 	return 0
 }

@@ -95,6 +95,11 @@ func remoteName(local string) (string, error) {
 	if len(local) > 255 {
 		return "", &nameError{local: local, err: fmt.Errorf("%d bytes: %w", len(local), wire.ErrNameTooLong)}
 	}
+	if !utf8.ValidString(local) {
+		// checked before the mapping, which would turn the bad bytes into
+		// U+FFFD and store the name under another one
+		return "", &nameError{local: local, err: wire.ErrNameNotUTF8}
+	}
 	name := encodeName(local)
 	if err := wire.ValidateName(name); err != nil {
 		return "", &nameError{local: local, err: err}

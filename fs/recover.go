@@ -151,13 +151,11 @@ func (f *FS) recoverOne(ctx context.Context, r spool.Record) error {
 		n.lastErr = errors.New(r.Reason)
 	}
 
-	parent.mu.Lock()
-	err = parent.loadLocked(ctx, false)
-	if err != nil {
-		parent.mu.Unlock()
+	if err := parent.load(ctx); err != nil {
 		data.Close()
 		return err
 	}
+	parent.mu.Lock()
 	if old, ok := parent.children[name].(*fileNode); ok {
 		old.mu.Lock()
 		same := old.entry.Etag == r.MD5 && old.entry.Size == r.Size && old.id != "" && old.id != r.OldID
@@ -184,7 +182,7 @@ func (f *FS) recoverOne(ctx context.Context, r spool.Record) error {
 		data.Close()
 		return fmt.Errorf("a folder now has the name of a pending file; its data stays in %s", path)
 	}
-	parent.children[name] = n
+	parent.setChildLocked(name, n)
 	parent.mu.Unlock()
 	f.trackPending(n, true)
 	f.cleanTemporaries(ctx, parent, encodeName(name), r.MD5)
@@ -278,7 +276,7 @@ func (f *FS) cleanTemporaries(ctx context.Context, d *dirNode, rname, md5 string
 		match, id := fn.entry.Etag == md5, fn.id
 		fn.mu.Unlock()
 		if match && id != "" {
-			delete(d.children, local)
+			d.setChildLocked(local, nil)
 			f.deleter.Enqueue(id, nil)
 		}
 	}
@@ -291,13 +289,12 @@ func (f *FS) resolveDir(ctx context.Context, path string) (*dirNode, error) {
 		return d, nil
 	}
 	for _, name := range strings.Split(path, "/") {
-		d.mu.Lock()
-		err := d.loadLocked(ctx, false)
-		ch := d.children[name]
-		d.mu.Unlock()
-		if err != nil {
+		if err := d.load(ctx); err != nil {
 			return nil, err
 		}
+		d.mu.Lock()
+		ch := d.children[name]
+		d.mu.Unlock()
 		switch c := ch.(type) {
 		case *dirNode:
 			d = c

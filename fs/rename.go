@@ -14,10 +14,11 @@ import (
 
 var _ = (fs.NodeRenamer)((*dirNode)(nil))
 
-// renameNoReplace and renameExchange are renameat2's flags.
+// renameat2's flags.
 const (
 	renameNoReplace = 1
 	renameExchange  = 2
+	renameWhiteout  = 4
 )
 
 // Rename maps rename(2) onto the calls 123pan has (it has no rename):
@@ -28,18 +29,21 @@ const (
 //   - a folder to another folder under the same name: move;
 //   - a folder under a new name: mkdir, move the children, delete the old folder.
 //
-// An existing target is deleted first (a folder only if empty).
+// An existing target is deleted first (a folder only if empty, hidden
+// entries counted). RENAME_EXCHANGE and RENAME_WHITEOUT are refused
+// (EINVAL): 123pan can do neither.
 //
 // The kernel holds the locks of both folders while it asks, so only one
-// folder lock is taken here at a time.
+// folder lock is taken here at a time, and none across a call to 123pan.
 func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
-	ctx = detach(ctx)
 	if d.fsys.opts.ReadOnly {
 		return syscall.EROFS
 	}
-	if flags&renameExchange != 0 {
+	if flags&(renameExchange|renameWhiteout) != 0 {
 		return syscall.EINVAL
 	}
+	ctx, cancel := d.fsys.changeCtx(ctx)
+	defer cancel()
 	nd, ok := newParent.(*dirNode)
 	if !ok {
 		return syscall.EXDEV
@@ -48,13 +52,12 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmb
 	if err != nil {
 		return d.fsys.toErrno("rename", newName, err)
 	}
-	d.mu.Lock()
-	err = d.loadLocked(ctx, false)
-	src := d.children[name]
-	d.mu.Unlock()
-	if err != nil {
+	if err := d.load(ctx); err != nil {
 		return d.fsys.toErrno("rename", name, err)
 	}
+	d.mu.Lock()
+	src := d.children[name]
+	d.mu.Unlock()
 	switch s := src.(type) {
 	case nil:
 		return syscall.ENOENT
@@ -72,12 +75,12 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmb
 // target looks up what newName holds in nd and checks it may be replaced by
 // a file (isDir false) or a folder.
 func (nd *dirNode) target(ctx context.Context, newName string, src node, isDir bool, flags uint32) (node, error) {
-	nd.mu.Lock()
-	defer nd.mu.Unlock()
-	if err := nd.loadLocked(ctx, false); err != nil {
+	if err := nd.load(ctx); err != nil {
 		return nil, err
 	}
+	nd.mu.Lock()
 	dst := nd.children[newName]
+	nd.mu.Unlock()
 	if dst == nil || dst == src {
 		return dst, nil
 	}
@@ -91,13 +94,16 @@ func (nd *dirNode) target(ctx context.Context, newName string, src node, isDir b
 	case !dstIsDir && isDir:
 		return nil, syscall.ENOTDIR
 	case dstIsDir:
-		dd.mu.Lock()
-		defer dd.mu.Unlock()
-		if err := dd.loadLocked(ctx, false); err != nil {
+		if err := dd.load(ctx); err != nil {
 			return nil, err
 		}
+		dd.mu.Lock()
+		defer dd.mu.Unlock()
 		if len(dd.children) > 0 {
 			return nil, syscall.ENOTEMPTY
+		}
+		if err := dd.hiddenErrLocked("rename over"); err != nil {
+			return nil, err
 		}
 	}
 	return dst, nil
@@ -116,9 +122,7 @@ func (nd *dirNode) makeRoom(ctx context.Context, newName, rname string, src node
 			return false, err
 		}
 	}
-	nd.mu.Lock()
-	defer nd.mu.Unlock()
-	return false, nd.clearDeletingLocked(ctx, rname)
+	return false, nd.clearDeleting(ctx, rname)
 }
 
 // removeTarget deletes the entry a rename replaces, before the new one
@@ -126,12 +130,18 @@ func (nd *dirNode) makeRoom(ctx context.Context, newName, rname string, src node
 // unlinked locally only once 123pan has deleted it: a refused delete fails
 // the rename and leaves the target as it was, new content not uploaded yet
 // included. A file target's uploadMu keeps its own upload from putting a new
-// entry under the name between the two.
+// entry under the name between the two. Handles that still read the target
+// get its content copied into the spool first.
 func (f *FS) removeTarget(ctx context.Context, dst node) error {
 	switch t := dst.(type) {
 	case *fileNode:
-		t.uploadMu.Lock()
+		if err := t.uploadMu.Lock(ctx); err != nil {
+			return err
+		}
 		defer t.uploadMu.Unlock()
+		if err := t.keepForReaders(ctx); err != nil {
+			return err
+		}
 		id := t.remoteID()
 		if err := f.deleteNow(ctx, id); err != nil {
 			return err
@@ -158,7 +168,9 @@ func (f *FS) deleteNow(ctx context.Context, id string) error {
 }
 
 func (d *dirNode) renameFile(ctx context.Context, s *fileNode, name string, nd *dirNode, newName, rname string, flags uint32) error {
-	s.uploadMu.Lock()
+	if err := s.uploadMu.Lock(ctx); err != nil {
+		return err
+	}
 	defer s.uploadMu.Unlock()
 	if same, err := nd.makeRoom(ctx, newName, rname, s, false, flags); err != nil || same {
 		return err
@@ -192,7 +204,7 @@ func (d *dirNode) renameFile(ctx context.Context, s *fileNode, name string, nd *
 
 	d.mu.Lock()
 	if d.children[name] == s {
-		delete(d.children, name)
+		d.setChildLocked(name, nil)
 	}
 	if made != nil {
 		d.queueDeleteLocked(oldR, id, nil)
@@ -208,7 +220,7 @@ func (d *dirNode) renameFile(ctx context.Context, s *fileNode, name string, nd *
 	s.mu.Unlock()
 
 	nd.mu.Lock()
-	nd.children[newName] = s
+	nd.setChildLocked(newName, s)
 	nd.mtime = time.Now()
 	nd.mu.Unlock()
 	s.rejournal()
@@ -237,7 +249,7 @@ func (d *dirNode) renameDir(ctx context.Context, s *dirNode, name string, nd *di
 
 	d.mu.Lock()
 	if d.children[name] == s {
-		delete(d.children, name)
+		d.setChildLocked(name, nil)
 	}
 	if newID != "" {
 		d.queueDeleteLocked(oldR, oldID, nil)
@@ -251,7 +263,7 @@ func (d *dirNode) renameDir(ctx context.Context, s *dirNode, name string, nd *di
 	s.relocate(nd, newName)
 
 	nd.mu.Lock()
-	nd.children[newName] = s
+	nd.setChildLocked(newName, s)
 	nd.mtime = time.Now()
 	nd.mu.Unlock()
 	for _, n := range d.fsys.pendingNodes() {

@@ -19,8 +19,16 @@ import (
 // ensureData gives the node a spool copy of its content: empty when the
 // caller is about to truncate it away, else a copy of the remote content.
 func (n *fileNode) ensureData(ctx context.Context, empty bool) error {
-	n.uploadMu.Lock()
+	if err := n.uploadMu.Lock(ctx); err != nil {
+		return err
+	}
 	defer n.uploadMu.Unlock()
+	return n.copyToSpool(ctx, empty)
+}
+
+// copyToSpool is ensureData for a caller that holds uploadMu, or for a
+// file that is no longer uploaded (unlinked).
+func (n *fileNode) copyToSpool(ctx context.Context, empty bool) error {
 	n.mu.Lock()
 	if n.data != nil {
 		n.mu.Unlock()
@@ -51,7 +59,14 @@ func (n *fileNode) ensureData(ctx context.Context, empty bool) error {
 
 // copyRemote copies the node's remote content into a spool file through
 // the block cache.
+//
+// It is bounded by progress, not in all: each 1 MiB must come within the
+// operation time limit (a large file may take longer in all).
 func (n *fileNode) copyRemote(ctx context.Context, dst *spool.File) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	idle := time.AfterFunc(n.fsys.opts.OpTimeout, cancel)
+	defer idle.Stop()
 	key, url, size, err := n.link(ctx)
 	if err != nil {
 		return err
@@ -65,6 +80,7 @@ func (n *fileNode) copyRemote(ctx context.Context, dst *spool.File) error {
 				return werr
 			}
 			off += int64(cnt)
+			idle.Reset(n.fsys.opts.OpTimeout)
 		}
 		if err != nil && !(errors.Is(err, io.EOF) && off >= size) {
 			return err
@@ -100,7 +116,7 @@ func (n *fileNode) closeWrite(ctx context.Context) error {
 		n.fsys.queue.schedule(n, n.fsys.opts.WriteBackDelay)
 		return nil
 	}
-	return n.uploadNow(ctx)
+	return n.awaitUpload(ctx)
 }
 
 // failedWrite is the error of a write that failed since the content was
@@ -141,7 +157,7 @@ func (n *fileNode) discardFailedWrite() error {
 	if isNew {
 		parent.mu.Lock()
 		if parent.children[name] == n {
-			delete(parent.children, name)
+			parent.setChildLocked(name, nil)
 		}
 		parent.mu.Unlock()
 		parent.RmChild(name)
@@ -191,7 +207,9 @@ func (n *fileNode) uploadNow(ctx context.Context) error {
 // upload. It returns only when 123pan holds the content, or the reason it
 // does not. The journal follows each step.
 func (n *fileNode) sync(ctx context.Context) error {
-	n.uploadMu.Lock()
+	if err := n.uploadMu.Lock(ctx); err != nil {
+		return err
+	}
 	defer n.uploadMu.Unlock()
 	path := n.path()
 	n.mu.Lock()
@@ -285,10 +303,7 @@ func (f *FS) put(ctx context.Context, parent *dirNode, name, oldID string, data 
 	}
 	in := remote.UploadInput{ParentID: parent.remoteID(), Name: rname, Src: data, Size: data.Size(), MD5: sum,
 		Started: hooks.started, Progress: hooks.progress}
-	parent.mu.Lock()
-	err = parent.clearDeletingLocked(ctx, rname)
-	parent.mu.Unlock()
-	if err != nil {
+	if err := parent.clearDeleting(ctx, rname); err != nil {
 		return nil, err
 	}
 	if oldID == "" {

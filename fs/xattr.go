@@ -53,7 +53,9 @@ func (n *fileNode) Getxattr(ctx context.Context, attr string, dest []byte) (uint
 		return 0, syscall.ENODATA
 	}
 	if attr == xattrURL && v == "" {
-		_, url, _, err := n.link(detach(ctx))
+		ctx, cancel := n.fsys.waitCtx(ctx)
+		defer cancel()
+		_, url, _, err := n.link(ctx)
 		if err != nil {
 			return 0, n.fsys.toErrno("getxattr", n.path(), err)
 		}

@@ -1,0 +1,54 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// errUploadStalled: a close or fsync stopped waiting for an upload that
+// sent nothing for the operation time limit. The upload, journaled, goes
+// on in the background; errno.go maps it to EIO.
+var errUploadStalled = errors.New("123pan took nothing within the time limit; the upload goes on in the background (see pan123fs status)")
+
+// uploadMark is what shows that an upload moves on.
+type uploadMark struct {
+	done     int64
+	attempts int
+	state    string
+}
+
+func (n *fileNode) mark() uploadMark {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return uploadMark{n.done, n.attempts, n.state}
+}
+
+// awaitUpload uploads the file now (uploadNow) and waits for the outcome,
+// but not for ever: the caller is let go when the kernel interrupts it
+// (EINTR) or when the upload moves on for none of the operation time limit
+// (EIO). The upload itself is not abandoned: it runs on in the background,
+// and a failure that may pass is retried from the journal like any other.
+func (n *fileNode) awaitUpload(ctx context.Context) error {
+	res := make(chan error, 1)
+	go func() { res <- n.uploadNow(context.Background()) }()
+	limit := n.fsys.opts.OpTimeout
+	tick := time.NewTicker(max(limit/8, 10*time.Millisecond))
+	defer tick.Stop()
+	last, lastAt := n.mark(), time.Now()
+	for {
+		select {
+		case err := <-res:
+			return err
+		case <-ctx.Done():
+			n.fsys.log.Info("close interrupted; the upload goes on in the background", "path", n.path())
+			return ctx.Err()
+		case now := <-tick.C:
+			if m := n.mark(); m != last {
+				last, lastAt = m, now
+			} else if now.Sub(lastAt) >= limit {
+				return errUploadStalled
+			}
+		}
+	}
+}

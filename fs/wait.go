@@ -1,0 +1,36 @@
+package fs
+
+import (
+	"context"
+	"time"
+)
+
+// How long operations wait for 123pan.
+//
+// Lookups, listings, reads and attribute reads wait for the network within
+// the caller's request: they end when the kernel interrupts the caller
+// (Ctrl-C, kill: EINTR) and after Options.OpTimeout (EIO). Work a caller
+// starts and leaves (a listing, a block fetch) goes on in the background
+// and serves the next caller.
+//
+// Operations that change 123pan (mkdir, rename, create, unlink, truncate)
+// are not abandoned for an interrupt, since the kernel interrupts a
+// request whenever the calling thread gets any signal, and a change half
+// made must be finished or undone by the code that started it; they too
+// end after OpTimeout (EIO). A close that uploads waits for the upload
+// until it succeeds, fails, is interrupted, or sends nothing for
+// OpTimeout; the upload itself, journaled, goes on in the background
+// (upload.go).
+
+// DefaultOpTimeout is Options.OpTimeout's default.
+const DefaultOpTimeout = 20 * time.Second
+
+// waitCtx bounds a wait for 123pan that the caller may interrupt.
+func (f *FS) waitCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, f.opts.OpTimeout)
+}
+
+// changeCtx bounds a change on 123pan: only the time limit ends it.
+func (f *FS) changeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), f.opts.OpTimeout)
+}
