@@ -120,7 +120,8 @@ func (d *dirNode) runLoad(ld *listLoad, since uint64) {
 // mergeLocked makes entries, listed from 123pan after the folder's edit
 // count was since, the folder's listing. Nodes of the old listing are kept
 // for the same IDs (the kernel may hold them); nodes that exist only
-// locally (written, not uploaded yet) survive; names this mount changed
+// locally (written, not uploaded yet) survive, also over a listed entry of
+// the same name, which is then hidden; names this mount changed
 // after the listing began keep their local state; entries whose delete is
 // queued are left out. Entries whose names cannot be shown are hidden and
 // counted (d.hidden): the folder is not empty for rmdir.
@@ -161,9 +162,15 @@ func (d *dirNode) mergeLocked(entries []wire.Entry, since uint64) {
 	}
 	for name, old := range d.children {
 		if f, ok := old.(*fileNode); ok && f.localOnly() {
-			if _, taken := fresh[name]; !taken {
-				fresh[name] = old
+			if other, taken := fresh[name]; taken && other != old {
+				// Another client took the name first: what this mount
+				// wrote keeps it (its upload will fail on the clash and
+				// say so); theirs stays on 123pan, hidden.
+				d.fsys.log.Warn("123pan has another entry under the name of a file written here; showing the local file",
+					"folder", d.name, "name", name, "id", other.remoteID())
+				hidden = append(hidden, encodeName(name))
 			}
+			fresh[name] = old
 		}
 	}
 	for name, at := range d.edited {

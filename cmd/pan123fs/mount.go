@@ -28,7 +28,7 @@ type mountFlags struct {
 	writeBack, rateLimit                      string
 	uid, gid                                  int
 	umask                                     string
-	dirTTL, attrTimeout, drainTimeout         time.Duration
+	dirTTL, attrTimeout, drainTimeout, opTime time.Duration
 	cacheMax, spoolMax, readAhead             int64
 	uploads, maxListed                        int
 	cpuProfile                                string
@@ -72,6 +72,7 @@ be put there. See SEMANTICS.md for what every operation does.`,
 	f.IntVar(&fl.maxListed, "dir-cache-entries", 200_000, "folder-listing entries kept in memory (least recently used folders dropped)")
 	f.DurationVar(&fl.attrTimeout, "attr-timeout", time.Second, "kernel entry and attribute cache time")
 	f.DurationVar(&fl.drainTimeout, "drain-timeout", time.Minute, "how long unmounting waits for queued deletes")
+	f.DurationVar(&fl.opTime, "op-timeout", pfs.DefaultOpTimeout, "how long an operation waits for 123pan before it fails with EIO (Ctrl-C ends lookups, listings and reads sooner)")
 	f.Int64Var(&fl.cacheMax, "cache-max-size", 1<<30, "bytes of downloaded content kept in the block cache")
 	f.Int64Var(&fl.readAhead, "read-ahead", pfs.DefaultReadAhead, "bytes the kernel reads ahead of sequential reads (above 128 KiB only as root)")
 	f.IntVar(&fl.uploads, "uploads", 4, "background uploads at once (write-back, retries, recovery)")
@@ -96,6 +97,9 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 			return fmt.Errorf("--write-back=%s: not a duration (e.g. 5s)", fl.writeBack)
 		}
 		writeBack = max(d, time.Nanosecond)
+	}
+	if fl.opTime < 100*time.Millisecond {
+		return fmt.Errorf("--op-timeout %v: at least 100ms", fl.opTime)
 	}
 	if fl.readAhead < 4096 {
 		return fmt.Errorf("--read-ahead %d: at least 4096 bytes", fl.readAhead)
@@ -168,7 +172,7 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 		UID: uint32(fl.uid), GID: uint32(fl.gid), Umask: uint32(umask),
 		DirTTL: fl.dirTTL, MaxListed: fl.maxListed, EntryTimeout: fl.attrTimeout, AttrTimeout: fl.attrTimeout,
 		ReadOnly: fl.readOnly, Logger: log, WriteBack: writeBack > 0, WriteBackDelay: writeBack,
-		Uploads: fl.uploads, RecoveryDir: filepath.Join(state, "recovery"), ControlSocket: sock,
+		Uploads: fl.uploads, OpTimeout: fl.opTime, RecoveryDir: filepath.Join(state, "recovery"), ControlSocket: sock,
 	})
 	if err := fsys.Recover(ctx); err != nil {
 		log.Error("some journaled work could not be taken up; it stays journaled", "err", err)
