@@ -31,6 +31,7 @@ type dirNode struct {
 	loading  *listLoad         // the listing in flight, or nil; GUARDED_BY(mu)
 	edits    uint64            // count of local changes to children; GUARDED_BY(mu)
 	edited   map[string]uint64 // name → edits when this mount last changed it; GUARDED_BY(mu)
+	failedAt time.Time         // when the last listing failed (zero: it did not); GUARDED_BY(mu)
 }
 
 var (

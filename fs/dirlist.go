@@ -22,8 +22,9 @@ var errListingTimedOut = errors.New("listing the folder took too long")
 // listLoad is one listing of a folder in flight. Every caller that needs
 // the folder listed meanwhile waits on the same one.
 type listLoad struct {
-	done chan struct{}
-	err  error // set before done is closed
+	started time.Time
+	done    chan struct{}
+	err     error // set before done is closed
 }
 
 // load makes sure d.children holds a listing: the cached one while it is
@@ -48,16 +49,22 @@ func (d *dirNode) load(ctx context.Context) error {
 	}
 	ld := d.loading
 	if ld == nil {
-		ld = &listLoad{done: make(chan struct{})}
+		ld = &listLoad{started: time.Now(), done: make(chan struct{})}
 		d.loading = ld
 		go d.runLoad(ld, d.edits)
 	}
 	stale := d.children != nil
+	// Once a listing has been slow, or the last one failed, callers get
+	// the expired listing at once until one succeeds.
+	wait := staleWait - time.Since(ld.started)
+	if time.Since(d.failedAt) < d.fsys.opts.OpTimeout {
+		wait = 0
+	}
 	d.mu.Unlock()
 
 	var slow <-chan time.Time
 	if stale {
-		t := time.NewTimer(staleWait)
+		t := time.NewTimer(max(wait, 0))
 		defer t.Stop()
 		slow = t.C
 	}
@@ -110,6 +117,9 @@ func (d *dirNode) runLoad(ld *listLoad, since uint64) {
 	d.mu.Lock()
 	if err == nil {
 		d.mergeLocked(entries, since)
+		d.failedAt = time.Time{}
+	} else {
+		d.failedAt = time.Now()
 	}
 	d.loading = nil
 	d.mu.Unlock()

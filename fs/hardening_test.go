@@ -164,4 +164,3 @@ func TestANameTakenElsewhereKeepsTheLocalFileAndSaysSo(t *testing.T) {
 	assert.Equal(t, "ours", string(got), "our data stays where it was written")
 	assert.Equal(t, md5hex([]byte("theirs")), env.remoteEntries(t)["a.png"].Etag, "their file is untouched")
 }
-
