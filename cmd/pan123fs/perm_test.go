@@ -74,6 +74,13 @@ func act(op string, args []string) (string, error) {
 	case "utimes":
 		at := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
 		return "", os.Chtimes(p, at, at)
+	case "touch": // both times to now, as touch(1) does
+		now := unix.Timespec{Nsec: unix.UTIME_NOW}
+		return "", unix.UtimesNanoAt(unix.AT_FDCWD, p, []unix.Timespec{now, now}, 0)
+	case "xattr":
+		buf := make([]byte, 1024)
+		n, err := unix.Getxattr(p, "user.pan123.id", buf)
+		return string(buf[:max(n, 0)]), err
 	case "list":
 		ents, err := os.ReadDir(p)
 		names := make([]string, len(ents))
@@ -183,7 +190,8 @@ func (e *permEnv) ids(t *testing.T) map[string]string {
 // TestPermOthersOnlyReadA0644Mount: with --allow-other and the default
 // modes, another user reads files and lists folders, and every change is
 // refused by the kernel before it reaches pan123fs (EACCES; chmod, chown
-// and setting times on another's file EPERM). 123pan holds what it held.
+// and setting explicit times on another's file EPERM). 123pan holds what
+// it held.
 func TestPermOthersOnlyReadA0644Mount(t *testing.T) {
 	e := newPermEnv(t)
 	before := e.ids(t)
@@ -194,6 +202,7 @@ func TestPermOthersOnlyReadA0644Mount(t *testing.T) {
 	e.want(t, "ok 100644 0 0", nobody, "stat", pub)
 	e.want(t, "ok public bytes", nobody, "read", pub)
 	e.want(t, "ok f.txt", nobody, "list", d)
+	e.want(t, "ok "+before["pub.txt"], nobody, "xattr", pub)
 	for _, c := range [][]string{
 		{"EACCES", "write", pub, "overwritten"},
 		{"EACCES", "append", pub, "more"},
@@ -207,6 +216,7 @@ func TestPermOthersOnlyReadA0644Mount(t *testing.T) {
 		{"EPERM", "chmod", pub},
 		{"EPERM", "chown", pub},
 		{"EPERM", "utimes", pub},
+		{"EACCES", "touch", pub},
 	} {
 		e.want(t, c[0], nobody, c[1], c[2:]...)
 	}
@@ -231,6 +241,7 @@ func TestPermFileModeAndDirModeKeepOthersOut(t *testing.T) {
 		{"EACCES", "list", m.path("d")},
 		{"EACCES", "read", pub},
 		{"EACCES", "read", m.path("d/f.txt")},
+		{"EACCES", "xattr", pub},
 		{"EACCES", "write", pub, "overwritten"},
 		{"EACCES", "create", m.path("d/new.txt"), "new"},
 	} {
@@ -262,6 +273,7 @@ func TestPermOwnerChangesEverything(t *testing.T) {
 		{"rmdir", m.path("e")},
 		{"chmod", pub},
 		{"utimes", pub},
+		{"touch", pub},
 	} {
 		e.want(t, "ok", nobody, c[0], c[1:]...)
 	}
