@@ -17,6 +17,7 @@
 package fs
 
 import (
+	"cmp"
 	"hash/fnv"
 	"log/slog"
 	"sync"
@@ -30,8 +31,14 @@ import (
 
 // Options configure a mounted filesystem.
 type Options struct {
-	UID, GID uint32 // owner of every file and folder
-	Umask    uint32 // applied to 0644 files and 0755 folders
+	// UID and GID own every file and folder. FileMode (default 0644) and
+	// DirMode (default 0755) are the permission bits of every file and
+	// folder, Umask is taken away from both, and the kernel enforces the
+	// result for every caller but root (the mount's default_permissions).
+	UID, GID uint32
+	FileMode uint32
+	DirMode  uint32
+	Umask    uint32
 
 	DirTTL       time.Duration // how long a folder listing is trusted (default 30 s)
 	MaxListed    int           // entries of folder listings kept in memory, least recently used dropped (default 200,000)
@@ -159,5 +166,5 @@ func inoOf(id string) uint64 {
 
 func (f *FS) newLocalIno() uint64 { return f.localIno.Add(1) }
 
-func (f *FS) fileMode() uint32 { return 0o644 &^ f.opts.Umask }
-func (f *FS) dirMode() uint32  { return 0o755 &^ f.opts.Umask }
+func (f *FS) fileMode() uint32 { return cmp.Or(f.opts.FileMode, 0o644) &^ f.opts.Umask & 0o777 }
+func (f *FS) dirMode() uint32  { return cmp.Or(f.opts.DirMode, 0o755) &^ f.opts.Umask & 0o777 }

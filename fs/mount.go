@@ -11,6 +11,9 @@ import (
 
 // MountOptions are the kernel-side options of a mount.
 type MountOptions struct {
+	// AllowOther lets users other than the one mounting in; what they may
+	// do is what the modes and owner shown allow (Options.FileMode, DirMode,
+	// Umask, UID, GID).
 	AllowOther bool
 	Debug      bool
 	// DirectMount mounts with mount(2) (as root) instead of fusermount3.
@@ -56,6 +59,11 @@ func (f *FS) Mount(mountpoint string, mo MountOptions) (*fuse.Server, error) {
 			// and gives up (logging a line when the pipe cannot hold 1 MiB).
 			DisableSplice:     true,
 			ExtraCapabilities: extraCaps,
+			// The kernel checks every caller (root excepted) against the
+			// modes and owner the mount shows, so that they are the truth;
+			// pan123fs itself checks nobody. Without allow_other the
+			// kernel lets no other user in at all.
+			Options: []string{"default_permissions"},
 		},
 	}
 	if f.opts.ReadOnly {

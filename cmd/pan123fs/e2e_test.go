@@ -167,7 +167,8 @@ func TestMountRefusesBadMountPoints(t *testing.T) {
 // with a message that names the flag.
 func TestMountRefusesBadFlagValues(t *testing.T) {
 	mnt := t.TempDir()
-	for _, bad := range [][]string{{"--read-ahead", "0"}, {"--umask", "9x"}, {"--write-back=soon"}} {
+	for _, bad := range [][]string{{"--read-ahead", "0"}, {"--umask", "9x"}, {"--write-back=soon"},
+		{"--file-mode", "0"}, {"--file-mode", "4755"}, {"--dir-mode", "1777"}, {"--umask", "1000"}} {
 		args := append([]string{"mount", mnt, "--emulator", "--state-dir", t.TempDir()}, bad...)
 		out, err := run(binary, args...)
 		require.Error(t, err, "%v", bad)

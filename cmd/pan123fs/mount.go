@@ -27,7 +27,7 @@ type mountFlags struct {
 	emulator, readOnly, allowOther, debug     bool
 	writeBack, rateLimit                      string
 	uid, gid                                  int
-	umask                                     string
+	umask, fileMode, dirMode                  string
 	dirTTL, attrTimeout, drainTimeout, opTime time.Duration
 	cacheMax, spoolMax, readAhead             int64
 	uploads, maxListed                        int
@@ -62,10 +62,12 @@ be put there. See SEMANTICS.md for what every operation does.`,
 	f.StringVar(&fl.writeBack, "write-back", "", "close returns once the data is safely in the spool; the upload follows after DELAY")
 	f.Lookup("write-back").NoOptDefVal = "5s"
 	f.BoolVar(&fl.readOnly, "read-only", false, "mount read-only")
-	f.BoolVar(&fl.allowOther, "allow-other", false, "let other users access the mount")
-	f.IntVar(&fl.uid, "uid", os.Getuid(), "owner of every file")
-	f.IntVar(&fl.gid, "gid", os.Getgid(), "group of every file")
-	f.StringVar(&fl.umask, "umask", "022", "umask applied to 0644 files and 0755 folders (octal)")
+	f.BoolVar(&fl.allowOther, "allow-other", false, "let other users access the mount, as far as the owner and modes allow (non-root: needs user_allow_other in /etc/fuse.conf)")
+	f.IntVar(&fl.uid, "uid", os.Getuid(), "owner of every file and folder")
+	f.IntVar(&fl.gid, "gid", os.Getgid(), "group of every file and folder")
+	f.StringVar(&fl.fileMode, "file-mode", "0644", "permission bits of every file, before the umask (octal)")
+	f.StringVar(&fl.dirMode, "dir-mode", "0755", "permission bits of every folder, before the umask (octal)")
+	f.StringVar(&fl.umask, "umask", "022", "bits taken away from --file-mode and --dir-mode (octal)")
 	f.StringVar(&fl.rateLimit, "rate-limit", "", "requests per second per endpoint, e.g. create=2,list=4 (defaults: the developer guide's table; 0 = unlimited)")
 	f.BoolVar(&fl.debug, "debug", false, "log every FUSE request and debug messages")
 	f.DurationVar(&fl.dirTTL, "dir-cache-ttl", 30*time.Second, "how long a folder listing is trusted")
@@ -104,9 +106,17 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 	if fl.readAhead < 4096 {
 		return fmt.Errorf("--read-ahead %d: at least 4096 bytes", fl.readAhead)
 	}
-	umask, err := strconv.ParseUint(fl.umask, 8, 32)
+	umask, err := octalFlag("umask", fl.umask, 0)
 	if err != nil {
-		return fmt.Errorf("--umask %q: not an octal number", fl.umask)
+		return err
+	}
+	fileMode, err := octalFlag("file-mode", fl.fileMode, 1)
+	if err != nil {
+		return err
+	}
+	dirMode, err := octalFlag("dir-mode", fl.dirMode, 1)
+	if err != nil {
+		return err
 	}
 	mnt, err := checkMountpoint(mountpoint)
 	if err != nil {
@@ -169,7 +179,7 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 	}()
 	sock := controlPath(state)
 	fsys := pfs.New(rc, sp, journal, blocks, pfs.Options{
-		UID: uint32(fl.uid), GID: uint32(fl.gid), Umask: uint32(umask),
+		UID: uint32(fl.uid), GID: uint32(fl.gid), FileMode: fileMode, DirMode: dirMode, Umask: umask,
 		DirTTL: fl.dirTTL, MaxListed: fl.maxListed, EntryTimeout: fl.attrTimeout, AttrTimeout: fl.attrTimeout,
 		ReadOnly: fl.readOnly, Logger: log, WriteBack: writeBack > 0, WriteBackDelay: writeBack,
 		Uploads: fl.uploads, OpTimeout: fl.opTime, RecoveryDir: filepath.Join(state, "recovery"), ControlSocket: sock,
@@ -184,6 +194,9 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 	defer stopControl()
 	server, err := fsys.Mount(mnt, pfs.MountOptions{AllowOther: fl.allowOther, Debug: fl.debug, DirectMount: os.Geteuid() == 0, ReadAhead: fl.readAhead})
 	if err != nil {
+		if fl.allowOther && os.Geteuid() != 0 {
+			return fmt.Errorf("mount %s: %w (--allow-other as a user other than root needs a line user_allow_other in /etc/fuse.conf)", mnt, err)
+		}
 		return fmt.Errorf("mount %s: %w", mnt, err)
 	}
 	log.Info("mounted", "mountpoint", mnt, "state", state)
@@ -208,6 +221,16 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// octalFlag parses the value of a mode or umask flag: permission bits
+// only, at least lo.
+func octalFlag(name, value string, lo uint32) (uint32, error) {
+	v, err := strconv.ParseUint(value, 8, 32)
+	if err != nil || uint32(v) < lo || v > 0o777 {
+		return 0, fmt.Errorf("--%s %q: an octal number from %o to 0777", name, value, lo)
+	}
+	return uint32(v), nil
 }
 
 // controlPath is where the control socket goes: in the state directory,
