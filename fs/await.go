@@ -25,11 +25,13 @@ func (n *fileNode) mark() uploadMark {
 }
 
 // awaitUpload uploads the file now (uploadNow) and waits for the outcome,
-// but not for ever: the caller is let go when the kernel interrupts it
-// (EINTR) or when the upload moves on for none of the operation time limit
-// (EIO). The upload itself is not abandoned: it runs on in the background,
-// and a failure that may pass is retried from the journal like any other.
-func (n *fileNode) awaitUpload(ctx context.Context) error {
+// but not for ever: the caller is let go when the upload moves on for none
+// of the operation time limit (EIO). The upload itself is not abandoned: it
+// runs on in the background, and a failure that may pass is retried from
+// the journal like any other. The kernel's interrupts are not honoured
+// here: close(2) failing with EINTR (whenever the closing thread gets any
+// signal, SIGCHLD included) is what applications handle worst.
+func (n *fileNode) awaitUpload() error {
 	res := make(chan error, 1)
 	go func() { res <- n.uploadNow(context.Background()) }()
 	limit := n.fsys.opts.OpTimeout
@@ -40,9 +42,6 @@ func (n *fileNode) awaitUpload(ctx context.Context) error {
 		select {
 		case err := <-res:
 			return err
-		case <-ctx.Done():
-			n.fsys.log.Info("close interrupted; the upload goes on in the background", "path", n.path())
-			return ctx.Err()
 		case now := <-tick.C:
 			if m := n.mark(); m != last {
 				last, lastAt = m, now

@@ -140,7 +140,7 @@ func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
 		err = h.n.commit()
 	}
 	if err == nil {
-		err = h.n.awaitUpload(ctx)
+		err = h.n.awaitUpload()
 	}
 	if err != nil {
 		return h.n.fsys.toErrno("fsync", h.n.path(), err)

@@ -116,7 +116,7 @@ func (n *fileNode) closeWrite(ctx context.Context) error {
 		n.fsys.queue.schedule(n, n.fsys.opts.WriteBackDelay)
 		return nil
 	}
-	return n.awaitUpload(ctx)
+	return n.awaitUpload()
 }
 
 // failedWrite is the error of a write that failed since the content was

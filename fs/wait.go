@@ -18,9 +18,8 @@ import (
 // request whenever the calling thread gets any signal, and a change half
 // made must be finished or undone by the code that started it; they too
 // end after OpTimeout (EIO). A close that uploads waits for the upload
-// until it succeeds, fails, is interrupted, or sends nothing for
-// OpTimeout; the upload itself, journaled, goes on in the background
-// (upload.go).
+// until it succeeds, fails, or sends nothing for OpTimeout; the upload
+// itself, journaled, goes on in the background (await.go).
 
 // DefaultOpTimeout is Options.OpTimeout's default.
 const DefaultOpTimeout = 20 * time.Second
