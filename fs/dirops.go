@@ -135,24 +135,26 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 		return d.fsys.toErrno("unlink", name, err)
 	}
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	ch := d.children[name]
-	switch ch.(type) {
-	case nil:
-		return syscall.ENOENT
-	case *dirNode:
+	f, isFile := ch.(*fileNode)
+	if !isFile {
+		d.mu.Unlock()
+		if ch == nil {
+			return syscall.ENOENT
+		}
 		return syscall.EISDIR
 	}
-	f := ch.(*fileNode)
 	d.setChildLocked(name, nil)
 	rname := encodeName(name)
-	id, readers := f.markUnlinked()
+	id, readers, t := f.markUnlinked()
 	if readers && id != "" {
 		d.deferDeleteLocked(rname, id, f)
 	} else {
 		d.queueDeleteLocked(rname, id, f)
 	}
 	d.mtime = time.Now()
+	d.mu.Unlock()
+	f.settle(t, "removing the record of an unlinked file")
 	return 0
 }
 
@@ -191,7 +193,8 @@ func (d *dirNode) Create(ctx context.Context, name string, flags, mode uint32, o
 			d.setChildLocked(name, nil)
 		}
 		d.mu.Unlock()
-		f.markUnlinked()
+		_, _, t := f.markUnlinked()
+		f.settle(t, "removing a record")
 		return nil, nil, 0, d.fsys.toErrno("create", name, err)
 	}
 	in := d.attach(ctx, f, out)

@@ -126,17 +126,19 @@ func (n *fileNode) localOnly() bool {
 }
 
 // markUnlinked detaches the file: it is never uploaded again. It returns
-// the remote ID to delete, and whether open handles read the file from
-// that ID (they have no local copy), so that its delete must wait for them.
-func (n *fileNode) markUnlinked() (id string, remoteReaders bool) {
+// the remote ID to delete, whether open handles read the file from that
+// ID (they have no local copy), so that its delete must wait for them, and
+// the ticket of its record's removal, for the caller to wait for once it
+// holds no lock.
+func (n *fileNode) markUnlinked() (id string, remoteReaders bool, t spool.Ticket) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.unlinked = true
 	n.dirty = false
 	n.dropDataLocked()
-	n.unjournalLocked()
+	t = n.unjournalLocked()
 	n.fsys.queue.cancel(n)
-	return n.id, n.handles > 0 && n.data == nil
+	return n.id, n.handles > 0 && n.data == nil, t
 }
 
 // call with n.mu held

@@ -15,16 +15,25 @@ import (
 func (n *fileNode) journal(state spool.State) error {
 	path := n.path()
 	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.journalLocked(path, state, state == spool.Closed && !n.fsys.opts.WriteBack)
+	t, err := n.journalLocked(path, state, state == spool.Closed && !n.fsys.opts.WriteBack)
+	n.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return t.Wait()
 }
 
-// call with n.mu held; path is n.path(), taken before locking. quick
-// records without waiting for the disk, as Writing records always are.
-func (n *fileNode) journalLocked(path string, state spool.State, quick bool) error {
+// journalLocked writes the node's record and returns the write's ticket,
+// which the caller waits for (spool.Ticket.Wait) once it has let go of
+// n.mu and every other lock: no lock is held across a disk flush. path is
+// n.path(), taken before locking. quick records without waiting for the
+// disk (a zero ticket), as Writing records always are.
+//
+// call with n.mu held
+func (n *fileNode) journalLocked(path string, state spool.State, quick bool) (spool.Ticket, error) {
 	j := n.fsys.journal
 	if j == nil || n.data == nil || n.unlinked {
-		return nil
+		return spool.Ticket{}, nil
 	}
 	if n.key == "" {
 		n.key = filepath.Base(n.data.Path())
@@ -36,7 +45,7 @@ func (n *fileNode) journalLocked(path string, state spool.State, quick bool) err
 	if state != spool.Writing {
 		sum, err := n.data.MD5()
 		if err != nil {
-			return err
+			return spool.Ticket{}, err
 		}
 		r.MD5 = sum
 	}
@@ -46,32 +55,43 @@ func (n *fileNode) journalLocked(path string, state spool.State, quick bool) err
 	if n.lastErr != nil {
 		r.Reason = n.lastErr.Error()
 	}
-	put := j.Put
-	if quick || state == spool.Writing {
-		put = j.Note // its loss changes nothing (see spool.Journal.Note)
-	}
-	if err := put(r); err != nil {
-		return err
+	t, err := j.Stage(r)
+	if err != nil {
+		return spool.Ticket{}, err
 	}
 	n.jstate = state
-	return nil
+	if quick || state == spool.Writing {
+		return spool.Ticket{}, nil // its loss changes nothing (see spool.Journal.Note)
+	}
+	return t, nil
 }
 
-// unjournalLocked drops the node's record: 123pan holds its content, or
-// the file is gone.
+// unjournalLocked drops the node's record (123pan holds its content, or
+// the file is gone) and returns the write's ticket, which the caller waits
+// for once it has let go of its locks (see settle).
 //
 // call with n.mu held
-func (n *fileNode) unjournalLocked() {
+func (n *fileNode) unjournalLocked() spool.Ticket {
 	if n.key == "" {
-		return
+		return spool.Ticket{}
 	}
-	if err := n.fsys.journal.Remove(n.key); err != nil {
+	t, err := n.fsys.journal.Drop(n.key)
+	if err != nil {
 		n.fsys.log.Warn("journal: removing a record", "name", n.name, "err", err)
 	}
 	n.key = ""
 	n.jstate = ""
 	n.resume = nil
 	n.fsys.trackPending(n, false)
+	return t
+}
+
+// settle waits for a journal write of n's to reach the disk, logging a
+// failure as what. Call it without holding locks.
+func (n *fileNode) settle(t spool.Ticket, what string) {
+	if err := t.Wait(); err != nil {
+		n.fsys.log.Warn("journal: "+what, "name", n.name, "err", err)
+	}
 }
 
 // rejournal rewrites the record of a journaled node whose path changed (a
@@ -79,15 +99,19 @@ func (n *fileNode) unjournalLocked() {
 func (n *fileNode) rejournal() {
 	path := n.path()
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	if n.key == "" {
+		n.mu.Unlock()
 		return
 	}
 	// The state stays what it was: a file still being written must not
 	// become "closed" (complete) because it moved.
-	if err := n.journalLocked(path, n.jstate, false); err != nil {
+	t, err := n.journalLocked(path, n.jstate, false)
+	n.mu.Unlock()
+	if err != nil {
 		n.fsys.log.Warn("journal: recording a rename", "path", path, "err", err)
+		return
 	}
+	n.settle(t, "recording a rename")
 }
 
 // trackPending keeps the set of journaled nodes, for status and renames.

@@ -146,7 +146,8 @@ func (f *FS) removeTarget(ctx context.Context, dst node) error {
 		if err := f.deleteNow(ctx, id); err != nil {
 			return err
 		}
-		t.markUnlinked()
+		_, _, tk := t.markUnlinked()
+		t.settle(tk, "removing the record of a replaced file")
 		f.forgetContent(t, id)
 	case *dirNode:
 		if err := f.deleteNow(ctx, t.remoteID()); err != nil {

@@ -18,8 +18,14 @@ import (
 
 // ensureData gives the node a spool copy of its content: empty when the
 // caller is about to truncate it away, else a copy of the remote content.
+//
+// It waits for a running upload of the file for the operation time limit
+// at most; the copy itself is bounded by its progress (copyRemote).
 func (n *fileNode) ensureData(ctx context.Context, empty bool) error {
-	if err := n.uploadMu.Lock(ctx); err != nil {
+	lctx, cancel := context.WithTimeout(ctx, n.fsys.opts.OpTimeout)
+	err := n.uploadMu.Lock(lctx)
+	cancel()
+	if err != nil {
 		return err
 	}
 	defer n.uploadMu.Unlock()
@@ -102,11 +108,13 @@ func (n *fileNode) closeWrite(ctx context.Context) error {
 	}
 	n.mu.Lock()
 	dirty, data := n.dirty && !n.unlinked, n.data
+	var t spool.Ticket
 	if !dirty && data != nil && !n.refused {
-		n.unjournalLocked() // opened for writing, nothing changed
+		t = n.unjournalLocked() // opened for writing, nothing changed
 	}
 	n.mu.Unlock()
 	if !dirty {
+		n.settle(t, "removing a record")
 		return nil
 	}
 	if err := n.commit(); err != nil {
@@ -142,7 +150,7 @@ func (n *fileNode) discardFailedWrite() error {
 	n.writeErr = nil
 	n.dirty = false
 	n.gen++
-	n.unjournalLocked()
+	t := n.unjournalLocked()
 	n.fsys.queue.cancel(n)
 	if n.data != nil {
 		n.data.Remove()
@@ -153,6 +161,7 @@ func (n *fileNode) discardFailedWrite() error {
 		n.unlinked = true
 	}
 	n.mu.Unlock()
+	n.settle(t, "removing a record")
 	n.fsys.log.Warn("writing failed; the incomplete content is dropped, not uploaded", "name", name, "err", werr)
 	if isNew {
 		parent.mu.Lock()
@@ -228,11 +237,14 @@ func (n *fileNode) sync(ctx context.Context) error {
 				return // one slice: resuming would save nothing, so no journal write
 			}
 			n.mu.Lock()
-			defer n.mu.Unlock()
 			n.resume = &resumePoint{preuploadID: preuploadID, sliceSize: sliceSize}
-			if err := n.journalLocked(path, spool.Uploading, false); err != nil {
+			t, err := n.journalLocked(path, spool.Uploading, false)
+			n.mu.Unlock()
+			if err != nil {
 				n.fsys.log.Warn("journal: recording an upload", "path", path, "err", err)
+				return
 			}
+			n.settle(t, "recording an upload")
 		},
 		progress: func(done int64) {
 			n.mu.Lock()
@@ -249,7 +261,6 @@ func (n *fileNode) sync(ctx context.Context) error {
 		n.fsys.counters.uploadBytes.Add(data.Size())
 	}
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	if err != nil {
 		n.lastErr = err
 		n.state = stateFailed
@@ -260,23 +271,31 @@ func (n *fileNode) sync(ctx context.Context) error {
 		if permanent(err) {
 			n.refused, state = true, spool.Failed
 		}
-		if jerr := n.journalLocked(path, state, false); jerr != nil {
+		t, jerr := n.journalLocked(path, state, false)
+		n.mu.Unlock()
+		if jerr != nil {
 			n.fsys.log.Warn("journal: recording a failed upload", "path", path, "err", jerr)
+		} else {
+			n.settle(t, "recording a failed upload")
 		}
 		return err
 	}
 	n.resume = nil
 	if n.unlinked {
+		n.mu.Unlock()
 		n.fsys.deleter.Enqueue(string(e.FileID), nil)
 		return nil
 	}
 	n.id, n.entry, n.lastErr, n.attempts = string(e.FileID), *e, nil, 0
+	var t spool.Ticket
 	if n.gen == gen {
 		n.dirty = false
 		n.state = stateSynced
-		n.unjournalLocked()
+		t = n.unjournalLocked()
 		n.dropDataLocked()
 	}
+	n.mu.Unlock()
+	n.settle(t, "removing a record")
 	return nil
 }
 

@@ -140,58 +140,95 @@ func (j *Journal) NextSeq() uint64 {
 // Put writes r durably: when it returns nil, r reads back after a power
 // loss. (It is appended to the log, which is then fdatasync'd; Puts and
 // Removes that run at once share the fdatasync.)
-func (j *Journal) Put(r Record) error { return j.put(r, true) }
+func (j *Journal) Put(r Record) error {
+	t, err := j.Stage(r)
+	if err != nil {
+		return err
+	}
+	return t.Wait()
+}
 
 // Note writes r as Put does but does not wait for the disk: after a power
 // loss (not after a crash of the process) the record may be missing, the
 // previous version, or damaged. It is for the Writing state, whose loss
 // changes nothing: a spool file without a record, or with a damaged one,
 // is kept aside at the next start as a file being written is.
-func (j *Journal) Note(r Record) error { return j.put(r, false) }
+func (j *Journal) Note(r Record) error {
+	_, err := j.Stage(r)
+	return err
+}
 
-func (j *Journal) put(r Record, durable bool) error {
+// Ticket is a journal write on its way to the disk. The zero Ticket is one
+// with nothing to wait for.
+type Ticket struct {
+	j    *Journal
+	upTo uint64
+}
+
+// Wait returns once the write is durable, as Put and Remove do. Callers
+// that hold locks of their own let go of them first: Wait may wait for an
+// fdatasync.
+func (t Ticket) Wait() error {
+	if t.j == nil {
+		return nil
+	}
+	t.j.rmu.Lock()
+	defer t.j.rmu.Unlock()
+	return t.j.waitDurableLocked(t.upTo)
+}
+
+// Stage writes r as Note does and returns the write's Ticket: Stage, then
+// Ticket.Wait, is Put.
+func (j *Journal) Stage(r Record) (Ticket, error) {
 	if !validKey(r.Key) {
-		return fmt.Errorf("journal: bad key %q", r.Key)
+		return Ticket{}, fmt.Errorf("journal: bad key %q", r.Key)
 	}
 	r.Updated = time.Now().UTC().Round(0) // as it reads back from JSON
 	r.Damaged = ""
 	line, err := recordLine(nil, r)
 	if err != nil {
-		return fmt.Errorf("journal: writing %s: %w", r.Path, err)
+		return Ticket{}, fmt.Errorf("journal: writing %s: %w", r.Path, err)
 	}
 	j.rmu.Lock()
 	defer j.rmu.Unlock()
 	if err := j.appendLocked(line); err != nil {
-		return fmt.Errorf("journal: writing %s: %w", r.Path, err)
+		return Ticket{}, fmt.Errorf("journal: writing %s: %w", r.Path, err)
 	}
 	j.recs[r.Key] = r
 	upTo := j.end
 	j.maybeCompactLocked()
-	if !durable {
-		return nil
-	}
-	return j.waitDurableLocked(upTo)
+	return Ticket{j: j, upTo: upTo}, nil
 }
 
 // Remove drops key's record (done: 123pan holds the content, or the file
 // is gone) durably. Removing a missing record is not an error.
 func (j *Journal) Remove(key string) error {
+	t, err := j.Drop(key)
+	if err != nil {
+		return err
+	}
+	return t.Wait()
+}
+
+// Drop removes key's record without waiting for the disk and returns the
+// write's Ticket: Drop, then Ticket.Wait, is Remove.
+func (j *Journal) Drop(key string) (Ticket, error) {
 	j.rmu.Lock()
 	defer j.rmu.Unlock()
 	if _, ok := j.recs[key]; !ok {
 		// Nothing to write; but what was written before (a removal of key
-		// by another caller, say) must be on the disk when this returns.
-		return j.waitDurableLocked(j.end)
+		// by another caller, say) must be on the disk once it is waited for.
+		return Ticket{j: j, upTo: j.end}, nil
 	}
 	line := make([]byte, 0, len(key)+3)
 	line = append(append(append(line, "R "...), key...), '\n')
 	if err := j.appendLocked(line); err != nil {
-		return fmt.Errorf("journal: removing %s: %w", key, err)
+		return Ticket{}, fmt.Errorf("journal: removing %s: %w", key, err)
 	}
 	delete(j.recs, key)
 	upTo := j.end
 	j.maybeCompactLocked()
-	return j.waitDurableLocked(upTo)
+	return Ticket{j: j, upTo: upTo}, nil
 }
 
 // Records lists every record, oldest first: those read at OpenJournal, as

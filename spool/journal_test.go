@@ -658,3 +658,34 @@ func FuzzJournalReplay(f *testing.F) {
 		require.NoError(t, j.Close())
 	})
 }
+
+// Stage and Drop write without waiting for the disk; their ticket waits.
+// This is what lets callers hold their own locks only around the write.
+func TestJournalTicketsWaitForTheDisk(t *testing.T) {
+	j, err := OpenJournal(t.TempDir())
+	require.NoError(t, err)
+	defer j.Close()
+	var syncs atomic.Int32
+	j.datasync = func(f *os.File) error { syncs.Add(1); return f.Sync() }
+
+	tk, err := j.Stage(Record{Key: "spool-1", Path: "a.jpg", State: Closed, Seq: j.NextSeq()})
+	require.NoError(t, err)
+	assert.Zero(t, syncs.Load(), "Stage does not wait for the disk")
+	recs, err := j.Records()
+	require.NoError(t, err)
+	assert.Len(t, recs, 1, "the record is there at once")
+	require.NoError(t, tk.Wait())
+	assert.EqualValues(t, 1, syncs.Load(), "its ticket does")
+	require.NoError(t, tk.Wait())
+	assert.EqualValues(t, 1, syncs.Load(), "once")
+
+	tk, err = j.Drop("spool-1")
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, syncs.Load(), "Drop does not wait for the disk")
+	recs, err = j.Records()
+	require.NoError(t, err)
+	assert.Empty(t, recs)
+	require.NoError(t, tk.Wait())
+	assert.EqualValues(t, 2, syncs.Load())
+	require.NoError(t, Ticket{}.Wait(), "the zero ticket waits for nothing")
+}
