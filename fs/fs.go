@@ -6,14 +6,18 @@
 //
 // LOCK ORDERING: a fileNode's uploadMu before any mu; a dirNode's mu before
 // a fileNode's mu; a parent dirNode's mu before a child dirNode's mu (rmdir,
-// and a rename's check of the folder it replaces); never two sibling nodes'
-// mus at once. A fileNode's mu before FS.defMu and FS.pendMu. No mu is
+// and a listing refreshing the folders it holds); never two sibling nodes'
+// mus at once. A fileNode's mu before FS.defMu and FS.pendMu; the locks of
+// other packages (listings, deleter, journal, queue) are taken last. No mu is
 // held across a remote call, a rate-limit wait, a wait for a delete or a
 // disk flush: a folder is listed in the background (dirlist.go) and the
 // operations take what they need under the lock, call 123pan without it,
-// and check again. uploadMu is held across an upload and the calls of a
-// rename that involve the file (it keeps the name free meanwhile); nothing
-// but other uploads and renames of that same file wait for it.
+// and check again; journal writes are waited for after letting go
+// (spool.Ticket). The one exception is a fileNode's uploadMu (slot.go): it
+// is held across an upload and the calls of a rename that involve the file
+// (it keeps the name free meanwhile); only other uploads, renames, opens
+// for writing and truncates of that same file wait for it, each within its
+// operation's time limit.
 package fs
 
 import (
