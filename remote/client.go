@@ -39,8 +39,10 @@ type Config struct {
 	// StateDir holds token.json and token.lock, shared by every process
 	// using it. "" keeps the token in memory only.
 	StateDir string
-	// HTTPClient is used as is when set; by default a tuned client with
-	// dial, TLS and response-header timeouts and no overall timeout.
+	// HTTPClient is used when set (its Transport, Jar and Timeout; its
+	// CheckRedirect is wrapped so that API calls are never redirected away
+	// from BaseURL); by default a tuned client with dial, TLS and
+	// response-header timeouts and no overall timeout.
 	HTTPClient *http.Client
 	// Limits overrides DefaultLimits per endpoint name (last path element,
 	// e.g. "list"): requests per second; a value <= 0 means unlimited.
@@ -178,10 +180,7 @@ func New(cfg Config) (*Client, error) {
 	if c.stallTO <= 0 {
 		c.stallTO = DefaultStallTimeout
 	}
-	c.hc = cfg.HTTPClient
-	if c.hc == nil {
-		c.hc = &http.Client{Transport: newTransport(c.uploadConc)}
-	}
+	c.hc = guardRedirects(cfg.HTTPClient, u, c.uploadConc)
 	c.limits = newLimiters(cfg.Limits)
 	c.tokens = newTokenManager(c, cfg.ClientID, cfg.ClientSecret, cfg.StateDir)
 	return c, nil
