@@ -33,7 +33,11 @@ const (
 // Config configures a Client. Zero fields take defaults. Formatting a
 // Config with fmt or slog never shows ClientSecret.
 type Config struct {
-	BaseURL      string // default DefaultBaseURL
+	BaseURL string // default DefaultBaseURL
+	// InsecureHTTP lets BaseURL be http:// to a host other than loopback
+	// (localhost, 127.0.0.0/8, ::1); New refuses it otherwise
+	// (ErrPlainHTTP).
+	InsecureHTTP bool
 	ClientID     string
 	ClientSecret string
 	// StateDir holds token.json and token.lock, shared by every process
@@ -148,6 +152,9 @@ func New(cfg Config) (*Client, error) {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("remote: bad base URL %q", cfg.BaseURL)
+	}
+	if err := checkScheme(u, cfg.InsecureHTTP); err != nil {
+		return nil, err
 	}
 	c := &Client{
 		base:       base,

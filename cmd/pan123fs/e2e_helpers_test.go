@@ -155,14 +155,15 @@ func bash(dir, line string) (string, error) {
 	return string(out), err
 }
 
-// checker is a client of its own, to look at what 123pan holds.
+// checker is a client of its own, to look at what 123pan holds. It may
+// reach an emulator served on a non-loopback address over plain HTTP.
 func checker(t *testing.T, url string) *remote.Client {
 	unlimited := map[string]float64{}
 	for name := range remote.DefaultLimits {
 		unlimited[name] = 0
 	}
 	rc, err := remote.New(remote.Config{BaseURL: url, ClientID: "checker", ClientSecret: "checker-secret",
-		StateDir: t.TempDir(), Limits: unlimited, Logger: quietLogger(t)})
+		StateDir: t.TempDir(), Limits: unlimited, Logger: quietLogger(t), InsecureHTTP: true})
 	require.NoError(t, err)
 	return rc
 }

@@ -25,6 +25,7 @@ import (
 type mountFlags struct {
 	apiBase, clientID, clientSecret, stateDir string
 	emulator, readOnly, allowOther, debug     bool
+	insecureHTTP                              bool
 	writeBack, rateLimit                      string
 	uid, gid                                  int
 	umask                                     string
@@ -58,6 +59,7 @@ be put there. See SEMANTICS.md for what every operation does.`,
 	f.StringVar(&fl.clientID, "client-id", "", "client ID (default $PAN123_CLIENT_ID)")
 	f.StringVar(&fl.clientSecret, "client-secret", "", "client secret (default $PAN123_CLIENT_SECRET; prefer the variable)")
 	f.StringVar(&fl.stateDir, "state-dir", "", "spool, saved token and caches (default $PAN123FS_STATE_DIR or ~/.local/state/pan123fs)")
+	f.BoolVar(&fl.insecureHTTP, "insecure-http", false, "allow an http:// --api-base to a host other than loopback (the secret and the token then cross the network unencrypted)")
 	f.BoolVar(&fl.emulator, "emulator", false, "serve an embedded emulator on loopback and mount it")
 	f.StringVar(&fl.writeBack, "write-back", "", "close returns once the data is safely in the spool; the upload follows after DELAY")
 	f.Lookup("write-back").NoOptDefVal = "5s"
@@ -116,6 +118,7 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 		BaseURL:      envOr(fl.apiBase, "PAN123_API_BASE"),
 		ClientID:     envOr(fl.clientID, "PAN123_CLIENT_ID"),
 		ClientSecret: envOr(fl.clientSecret, "PAN123_CLIENT_SECRET"),
+		InsecureHTTP: fl.insecureHTTP,
 		Logger:       log,
 	}
 	if fl.rateLimit != "" {
@@ -138,6 +141,9 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 	}
 	cfg.StateDir = state
 	rc, err := remote.New(cfg)
+	if errors.Is(err, remote.ErrPlainHTTP) {
+		return fmt.Errorf("--api-base: %w (--insecure-http)", err)
+	}
 	if err != nil {
 		return err
 	}
