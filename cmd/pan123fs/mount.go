@@ -84,6 +84,9 @@ be put there. See SEMANTICS.md for what every operation does.`,
 
 func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 	log := newLogger(fl.debug)
+	if fl.clientSecret != "" {
+		warnSecretOnCommandLine(log)
+	}
 	if fl.cpuProfile != "" {
 		stop, err := startCPUProfile(fl.cpuProfile)
 		if err != nil {
