@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -172,7 +171,11 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 			log.Warn("block cache index not written; the next mount starts with an empty cache", "err", err)
 		}
 	}()
-	sock := controlPath(state)
+	sock, removeSockDir, err := controlPath(state)
+	if err != nil {
+		return err
+	}
+	defer removeSockDir()
 	fsys := pfs.New(rc, sp, journal, blocks, pfs.Options{
 		UID: uint32(fl.uid), GID: uint32(fl.gid), Umask: uint32(umask),
 		DirTTL: fl.dirTTL, MaxListed: fl.maxListed, EntryTimeout: fl.attrTimeout, AttrTimeout: fl.attrTimeout,
@@ -213,17 +216,6 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 	}
 	log.Info("stopped")
 	return nil
-}
-
-// controlPath is where the control socket goes: in the state directory,
-// unless that path is too long for a unix socket.
-func controlPath(state string) string {
-	p := filepath.Join(state, "control.sock")
-	if len(p) < 100 {
-		return p
-	}
-	sum := sha256.Sum256([]byte(state))
-	return filepath.Join(os.TempDir(), fmt.Sprintf("pan123fs-%x.sock", sum[:8]))
 }
 
 // startEmbeddedEmulator serves an emulator on loopback for --emulator.
