@@ -147,7 +147,7 @@ func New(cfg Config) (*Server, error) {
 		s.dir, s.persist = cfg.DataDir, true
 	}
 	for _, sub := range []string{blobsDir, uploadsDir} {
-		if err := os.MkdirAll(filepath.Join(s.dir, sub), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(s.dir, sub), 0o700); err != nil {
 			return nil, err
 		}
 	}
@@ -291,7 +291,7 @@ func (s *Server) sleepCtx(d time.Duration) bool {
 // lockDir takes an exclusive flock on dir/lock so that two emulators never
 // share a data directory (the lock goes with the process, even on a kill).
 func lockDir(dir string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, err
 	}
