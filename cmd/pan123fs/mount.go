@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -17,7 +16,6 @@ import (
 	"github.com/pan123fs/pan123fs/cache"
 	pfs "github.com/pan123fs/pan123fs/fs"
 	"github.com/pan123fs/pan123fs/remote"
-	"github.com/pan123fs/pan123fs/remote/emulator"
 	"github.com/pan123fs/pan123fs/spool"
 )
 
@@ -130,12 +128,12 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 	}
 	if fl.emulator {
 		state = filepath.Join(state, "emulator")
-		emu, err := startEmbeddedEmulator(filepath.Join(state, "data"), log)
+		emu, id, secret, err := startEmbeddedEmulator(filepath.Join(state, "data"), log)
 		if err != nil {
 			return err
 		}
 		defer emu.Close()
-		cfg.BaseURL, cfg.ClientID, cfg.ClientSecret = emu.URL(), "pan123fs-emulator", "emulator"
+		cfg.BaseURL, cfg.ClientID, cfg.ClientSecret = emu.URL(), id, secret
 		log.Info("embedded emulator serving", "url", emu.URL())
 	}
 	if cfg.ClientID == "" || cfg.ClientSecret == "" {
@@ -216,19 +214,4 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 	}
 	log.Info("stopped")
 	return nil
-}
-
-// startEmbeddedEmulator serves an emulator on loopback for --emulator.
-func startEmbeddedEmulator(dataDir string, log *slog.Logger) (*emulator.Server, error) {
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, err
-	}
-	emu, err := emulator.New(emulator.Config{DataDir: dataDir, Logger: log.With("component", "emulator")})
-	if err != nil {
-		return nil, err
-	}
-	if err := emu.Start("127.0.0.1:0"); err != nil {
-		return nil, err
-	}
-	return emu, nil
 }

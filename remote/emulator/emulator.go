@@ -43,8 +43,11 @@ type Config struct {
 	// ClientID and ClientSecret, when set, are the only credentials that get
 	// a token; when empty any non-empty pair is accepted.
 	ClientID, ClientSecret string
-	SliceSize              int64         // default 104857600
-	TokenTTL               time.Duration // default 30 days
+	// RevokeTokens drops the tokens that DataDir kept from earlier runs,
+	// for an emulator whose credentials change every run.
+	RevokeTokens bool
+	SliceSize    int64         // default 104857600
+	TokenTTL     time.Duration // default 30 days
 	// AsyncDelay is how long a multi-slice upload takes to become completed
 	// after upload_complete; 0 means the default, 1s. AsyncNow (or any
 	// negative value) means completed at once, though upload_complete still

@@ -176,6 +176,10 @@ func (s *Server) load() error {
 			return err
 		}
 	}
+	if s.cfg.RevokeTokens && len(st.tokens) > 0 {
+		s.log.Info("tokens of earlier runs revoked", "tokens", len(st.tokens))
+		clear(st.tokens)
+	}
 	if st.meta.RootID == "" {
 		st.meta = meta{UID: fmt.Sprint(1000000000 + s.randIntN(900000000)), Secret: secureString(mixedAlnum, 48), RootCreated: time.Now()}
 		st.meta.RootID = s.newEntryIDLocked()

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pan123fs/pan123fs/remote/wire"
 )
 
 // The data directory holds live tokens and the key that signs upload URLs:
@@ -51,4 +53,17 @@ func TestDataDirIsPrivate(t *testing.T) {
 			assert.True(t, seen[name], "%s was checked", name)
 		}
 	}
+}
+
+// An emulator started with RevokeTokens refuses the tokens it issued in
+// earlier runs.
+func TestRevokeTokensOnRestart(t *testing.T) {
+	dir := t.TempDir()
+	e1 := newEnv(t, Config{DataDir: dir})
+	old := e1.token
+	require.NoError(t, e1.s.Close())
+
+	e2 := restart(t, dir, Config{RevokeTokens: true})
+	e2.token = old
+	e2.fail(wire.CodeUnauthorized, http.MethodGet, wire.PathDetail+"?fileID=1", nil)
 }
