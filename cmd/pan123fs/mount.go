@@ -147,10 +147,11 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 	if err != nil {
 		return err
 	}
-	sp, err := spool.Open(filepath.Join(state, "spool"), fl.spoolMax, 256<<20)
+	sp, err := spool.Open(filepath.Join(state, "spool"), fl.spoolMax, diskFloor)
 	if err != nil {
 		return err
 	}
+	warnLowDisk(log, sp.Dir())
 	if writeBack > 0 {
 		sp.EnableFlushBehind() // closes fsync the data: get the disk going early
 	}
@@ -159,7 +160,7 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 		return err
 	}
 	defer journal.Close()
-	blocks, err := cache.NewBlockCache(cache.Options{Dir: filepath.Join(state, "cache"), MaxBytes: fl.cacheMax, MinFree: 256 << 20, BlockSize: pfs.CacheBlockSize})
+	blocks, err := cache.NewBlockCache(cache.Options{Dir: filepath.Join(state, "cache"), MaxBytes: fl.cacheMax, MinFree: diskFloor, BlockSize: pfs.CacheBlockSize})
 	if err != nil {
 		return err
 	}
