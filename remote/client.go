@@ -33,14 +33,20 @@ const (
 // Config configures a Client. Zero fields take defaults. Formatting a
 // Config with fmt or slog never shows ClientSecret.
 type Config struct {
-	BaseURL      string // default DefaultBaseURL
+	BaseURL string // default DefaultBaseURL
+	// InsecureHTTP lets BaseURL be http:// to a host other than loopback
+	// (localhost, 127.0.0.0/8, ::1); New refuses it otherwise
+	// (ErrPlainHTTP).
+	InsecureHTTP bool
 	ClientID     string
 	ClientSecret string
 	// StateDir holds token.json and token.lock, shared by every process
 	// using it. "" keeps the token in memory only.
 	StateDir string
-	// HTTPClient is used as is when set; by default a tuned client with
-	// dial, TLS and response-header timeouts and no overall timeout.
+	// HTTPClient is used when set (its Transport, Jar and Timeout; its
+	// CheckRedirect is wrapped so that API calls are never redirected away
+	// from BaseURL); by default a tuned client with dial, TLS and
+	// response-header timeouts and no overall timeout.
 	HTTPClient *http.Client
 	// Limits overrides DefaultLimits per endpoint name (last path element,
 	// e.g. "list"): requests per second; a value <= 0 means unlimited.
@@ -147,6 +153,9 @@ func New(cfg Config) (*Client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("remote: bad base URL %q", cfg.BaseURL)
 	}
+	if err := checkScheme(u, cfg.InsecureHTTP); err != nil {
+		return nil, err
+	}
 	c := &Client{
 		base:       base,
 		log:        cfg.Logger,
@@ -178,10 +187,7 @@ func New(cfg Config) (*Client, error) {
 	if c.stallTO <= 0 {
 		c.stallTO = DefaultStallTimeout
 	}
-	c.hc = cfg.HTTPClient
-	if c.hc == nil {
-		c.hc = &http.Client{Transport: newTransport(c.uploadConc)}
-	}
+	c.hc = guardRedirects(cfg.HTTPClient, u, c.uploadConc)
 	c.limits = newLimiters(cfg.Limits)
 	c.tokens = newTokenManager(c, cfg.ClientID, cfg.ClientSecret, cfg.StateDir)
 	return c, nil

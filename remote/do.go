@@ -111,7 +111,7 @@ func (c *Client) exchange(ctx context.Context, r *request, token string, out any
 		}
 		return &APIError{Endpoint: r.name, Message: "waiting for the rate limiter", Err: err, canceled: true}
 	}
-	actx, cancel := context.WithTimeout(ctx, c.callTO)
+	actx, cancel := context.WithTimeout(withCredentials(ctx), c.callTO)
 	defer cancel()
 
 	u := c.base + r.path

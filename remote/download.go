@@ -80,7 +80,7 @@ func (r *RangeReader) ReadAtContext(ctx context.Context, p []byte, off int64) (i
 					continue
 				}
 			}
-			err = transportError(ctx, EndpointFetch, err, true)
+			err = signedURL(r.url).scrub(transportError(ctx, EndpointFetch, err, true))
 		}
 		if errors.Is(err, errRangeEnd) {
 			return n, io.EOF
@@ -209,7 +209,7 @@ func (s *stream) Read(p []byte) (int, error) {
 		if n > 0 {
 			return n, nil // hand over the data; the next Read reconnects
 		}
-		if err := s.backoff(transportError(s.ctx, EndpointFetch, err, true)); err != nil {
+		if err := s.backoff(signedURL(s.r.url).scrub(transportError(s.ctx, EndpointFetch, err, true))); err != nil {
 			return 0, err
 		}
 	}
@@ -227,8 +227,13 @@ func (s *stream) Close() error {
 
 // get requests bytes off..end (end < 0: to the end) and returns a body
 // positioned at off that yields exactly the requested bytes (or up to the
-// end of the file).
+// end of the file). Its errors never show the link's query (an auth key).
 func (r *RangeReader) get(ctx context.Context, off, end int64) (io.ReadCloser, error) {
+	body, err := r.request(ctx, off, end)
+	return body, signedURL(r.url).scrub(err)
+}
+
+func (r *RangeReader) request(ctx context.Context, off, end int64) (io.ReadCloser, error) {
 	c := r.c
 	actx, cancel := context.WithCancel(ctx)
 	dog := newWatchdog(c.stallTO, cancel)
@@ -278,7 +283,7 @@ func (r *RangeReader) get(ctx context.Context, off, end int64) (io.ReadCloser, e
 		}
 		if off > 0 {
 			if !r.warned.Swap(true) {
-				c.log.Warn("123pan: download server ignores Range; skipping by reading", "url", r.url)
+				c.log.Warn("123pan: download server ignores Range; skipping by reading", "url", signedURL(r.url))
 			}
 			if _, err := io.CopyN(io.Discard, body, off); err != nil {
 				body.Close()

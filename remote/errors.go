@@ -207,6 +207,9 @@ func classify(err error) (temporary, ambiguous bool) {
 
 // isPermanentTransport spots transport errors that retrying cannot fix.
 func isPermanentTransport(err error) bool {
+	if errors.Is(err, ErrRedirectRefused) {
+		return true
+	}
 	var (
 		ua  x509.UnknownAuthorityError
 		ci  x509.CertificateInvalidError

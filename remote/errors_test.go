@@ -135,7 +135,7 @@ func TestTransportClassification(t *testing.T) {
 }
 
 func TestConfigRedaction(t *testing.T) {
-	cfg := Config{BaseURL: "http://x", ClientID: "id", ClientSecret: testSecret, StateDir: "/tmp/s"}
+	cfg := Config{BaseURL: "https://x", ClientID: "id", ClientSecret: testSecret, StateDir: "/tmp/s"}
 	for _, s := range []string{
 		fmt.Sprintf("%v", cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg), fmt.Sprintf("%s", cfg),
 		fmt.Sprint(cfg), fmt.Sprintf("%v", &cfg), fmt.Sprintf("%+v", []Config{cfg}), cfg.String(), cfg.GoString(),

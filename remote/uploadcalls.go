@@ -120,7 +120,12 @@ func (c *Client) UploadAsyncResult(ctx context.Context, preuploadID string) (*wi
 // headers. The body is streamed, never buffered. A 403 gives an error
 // matching ErrPresignExpired (fetch a new URL); temporary failures match
 // IsTemporary. A PUT making no progress for Config.StallTimeout is aborted.
+// The error never shows the URL's query (its signature).
 func (c *Client) PutSlice(ctx context.Context, url string, body io.Reader, size int64) error {
+	return signedURL(url).scrub(c.putSlice(ctx, url, body, size))
+}
+
+func (c *Client) putSlice(ctx context.Context, url string, body io.Reader, size int64) error {
 	actx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	dog := newWatchdog(c.stallTO, cancel)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 
@@ -29,12 +30,8 @@ const controlXattr = "user.pan123.control"
 // serveControl listens on path and serves fsys until the listener closes.
 func serveControl(path string, fsys *pfs.FS, log *slog.Logger) (func(), error) {
 	os.Remove(path) // a socket left by a killed mount
-	ln, err := net.Listen("unix", path)
+	ln, err := listenPrivate(path)
 	if err != nil {
-		return nil, fmt.Errorf("control socket: %w", err)
-	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		ln.Close()
 		return nil, fmt.Errorf("control socket: %w", err)
 	}
 	mux := http.NewServeMux()
@@ -69,6 +66,25 @@ func serveControl(path string, fsys *pfs.FS, log *slog.Logger) (func(), error) {
 		}
 	}()
 	return func() { srv.Close(); os.Remove(path) }, nil
+}
+
+// umaskMu serializes the umask changes of listenPrivate.
+var umaskMu sync.Mutex
+
+// listenPrivate listens on a unix socket at path that is mode 0600 from
+// the moment it exists: bind(2) creates it with the process umask, and a
+// chmod after Listen would leave a moment when others may connect. The
+// umask is process-wide: while it is 0177, files and folders that other
+// goroutines create get at most owner permissions. That is harmless here:
+// every file and folder this program makes is 0600 or 0700 anyway, and
+// the window is one bind(2). umaskMu keeps two calls from restoring each
+// other's umask.
+func listenPrivate(path string) (net.Listener, error) {
+	umaskMu.Lock()
+	defer umaskMu.Unlock()
+	old := syscall.Umask(0o177)
+	defer syscall.Umask(old)
+	return net.Listen("unix", path)
 }
 
 // controlClient finds the control socket of the mount at mnt.

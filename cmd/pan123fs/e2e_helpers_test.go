@@ -8,12 +8,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -89,9 +91,15 @@ func startMount(t *testing.T, url string, args ...string) *mountProc {
 // startMountArgs is startMount with the whole command line given.
 func startMountArgs(t *testing.T, mnt string, args ...string) *mountProc {
 	t.Helper()
+	return startMountLogging(t, mnt, testWriter(t, "mount"), args...)
+}
+
+// startMountLogging is startMountArgs with the mount's log going to stderr.
+func startMountLogging(t *testing.T, mnt string, stderr io.Writer, args ...string) *mountProc {
+	t.Helper()
 	cmd := exec.Command(binary, append([]string{"mount", mnt}, args...)...)
 	cmd.Env = append(os.Environ(), "PAN123_CLIENT_ID=e2e", "PAN123_CLIENT_SECRET=e2e-secret")
-	cmd.Stderr = testWriter(t, "mount")
+	cmd.Stderr = stderr
 	require.NoError(t, cmd.Start())
 	p := &mountProc{cmd: cmd, mnt: mnt, done: make(chan error, 1)}
 	go func() { p.done <- cmd.Wait() }()
@@ -155,14 +163,15 @@ func bash(dir, line string) (string, error) {
 	return string(out), err
 }
 
-// checker is a client of its own, to look at what 123pan holds.
+// checker is a client of its own, to look at what 123pan holds. It may
+// reach an emulator served on a non-loopback address over plain HTTP.
 func checker(t *testing.T, url string) *remote.Client {
 	unlimited := map[string]float64{}
 	for name := range remote.DefaultLimits {
 		unlimited[name] = 0
 	}
 	rc, err := remote.New(remote.Config{BaseURL: url, ClientID: "checker", ClientSecret: "checker-secret",
-		StateDir: t.TempDir(), Limits: unlimited, Logger: quietLogger(t)})
+		StateDir: t.TempDir(), Limits: unlimited, Logger: quietLogger(t), InsecureHTTP: true})
 	require.NoError(t, err)
 	return rc
 }
@@ -201,6 +210,27 @@ func (w logWriter) Write(p []byte) (int, error) {
 }
 
 func testWriter(t *testing.T, prefix string) logWriter { return logWriter{t: t, prefix: prefix} }
+
+// logTail keeps what a process logs, for tests that look for a line, and
+// passes it on to the test's log.
+type logTail struct {
+	mu   sync.Mutex
+	b    strings.Builder
+	next io.Writer
+}
+
+func (l *logTail) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	l.b.Write(p)
+	l.mu.Unlock()
+	return l.next.Write(p)
+}
+
+func (l *logTail) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
 
 func quietLogger(t *testing.T) *slog.Logger { return slog.New(slog.DiscardHandler) }
 

@@ -61,6 +61,9 @@ Control endpoints (no auth, not counted, never faulted):
 				HTTP429: http429, RejectEmpty: rejectEmpty, AllowRemoteOffline: allowRemote, Seed: seed,
 				Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 			}
+			if clientSecret != "" {
+				warnSecretOnCommandLine(cfg.Logger)
+			}
 			if (clientID == "") != (clientSecret == "") {
 				return fmt.Errorf("give both --client-id and --client-secret, or neither")
 			}

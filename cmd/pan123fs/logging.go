@@ -13,3 +13,9 @@ func newLogger(debug bool) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 }
+
+// warnSecretOnCommandLine says that --client-secret is readable by every
+// local user (ps, /proc/PID/cmdline) and names the private alternative.
+func warnSecretOnCommandLine(log *slog.Logger) {
+	log.Warn("--client-secret is visible to every user of this machine (ps, /proc/PID/cmdline); set the environment variable PAN123_CLIENT_SECRET instead")
+}

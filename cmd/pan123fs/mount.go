@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -18,13 +16,13 @@ import (
 	"github.com/pan123fs/pan123fs/cache"
 	pfs "github.com/pan123fs/pan123fs/fs"
 	"github.com/pan123fs/pan123fs/remote"
-	"github.com/pan123fs/pan123fs/remote/emulator"
 	"github.com/pan123fs/pan123fs/spool"
 )
 
 type mountFlags struct {
 	apiBase, clientID, clientSecret, stateDir string
 	emulator, readOnly, allowOther, debug     bool
+	insecureHTTP                              bool
 	writeBack, rateLimit                      string
 	uid, gid                                  int
 	umask, fileMode, dirMode                  string
@@ -58,6 +56,7 @@ be put there. See SEMANTICS.md for what every operation does.`,
 	f.StringVar(&fl.clientID, "client-id", "", "client ID (default $PAN123_CLIENT_ID)")
 	f.StringVar(&fl.clientSecret, "client-secret", "", "client secret (default $PAN123_CLIENT_SECRET; prefer the variable)")
 	f.StringVar(&fl.stateDir, "state-dir", "", "spool, saved token and caches (default $PAN123FS_STATE_DIR or ~/.local/state/pan123fs)")
+	f.BoolVar(&fl.insecureHTTP, "insecure-http", false, "allow an http:// --api-base to a host other than loopback (the secret and the token then cross the network unencrypted)")
 	f.BoolVar(&fl.emulator, "emulator", false, "serve an embedded emulator on loopback and mount it")
 	f.StringVar(&fl.writeBack, "write-back", "", "close returns once the data is safely in the spool; the upload follows after DELAY")
 	f.Lookup("write-back").NoOptDefVal = "5s"
@@ -85,6 +84,9 @@ be put there. See SEMANTICS.md for what every operation does.`,
 
 func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 	log := newLogger(fl.debug)
+	if fl.clientSecret != "" {
+		warnSecretOnCommandLine(log)
+	}
 	if fl.cpuProfile != "" {
 		stop, err := startCPUProfile(fl.cpuProfile)
 		if err != nil {
@@ -130,6 +132,7 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 		BaseURL:      envOr(fl.apiBase, "PAN123_API_BASE"),
 		ClientID:     envOr(fl.clientID, "PAN123_CLIENT_ID"),
 		ClientSecret: envOr(fl.clientSecret, "PAN123_CLIENT_SECRET"),
+		InsecureHTTP: fl.insecureHTTP,
 		Logger:       log,
 	}
 	if fl.rateLimit != "" {
@@ -139,12 +142,12 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 	}
 	if fl.emulator {
 		state = filepath.Join(state, "emulator")
-		emu, err := startEmbeddedEmulator(filepath.Join(state, "data"), log)
+		emu, id, secret, err := startEmbeddedEmulator(filepath.Join(state, "data"), log)
 		if err != nil {
 			return err
 		}
 		defer emu.Close()
-		cfg.BaseURL, cfg.ClientID, cfg.ClientSecret = emu.URL(), "pan123fs-emulator", "emulator"
+		cfg.BaseURL, cfg.ClientID, cfg.ClientSecret = emu.URL(), id, secret
 		log.Info("embedded emulator serving", "url", emu.URL())
 	}
 	if cfg.ClientID == "" || cfg.ClientSecret == "" {
@@ -152,13 +155,17 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 	}
 	cfg.StateDir = state
 	rc, err := remote.New(cfg)
+	if errors.Is(err, remote.ErrPlainHTTP) {
+		return fmt.Errorf("--api-base: %w (--insecure-http)", err)
+	}
 	if err != nil {
 		return err
 	}
-	sp, err := spool.Open(filepath.Join(state, "spool"), fl.spoolMax, 256<<20)
+	sp, err := spool.Open(filepath.Join(state, "spool"), fl.spoolMax, diskFloor)
 	if err != nil {
 		return err
 	}
+	warnLowDisk(log, sp.Dir())
 	if writeBack > 0 {
 		sp.EnableFlushBehind() // closes fsync the data: get the disk going early
 	}
@@ -167,7 +174,7 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 		return err
 	}
 	defer journal.Close()
-	blocks, err := cache.NewBlockCache(cache.Options{Dir: filepath.Join(state, "cache"), MaxBytes: fl.cacheMax, MinFree: 256 << 20, BlockSize: pfs.CacheBlockSize})
+	blocks, err := cache.NewBlockCache(cache.Options{Dir: filepath.Join(state, "cache"), MaxBytes: fl.cacheMax, MinFree: diskFloor, BlockSize: pfs.CacheBlockSize})
 	if err != nil {
 		return err
 	}
@@ -177,7 +184,11 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 			log.Warn("block cache index not written; the next mount starts with an empty cache", "err", err)
 		}
 	}()
-	sock := controlPath(state)
+	sock, removeSockDir, err := controlPath(state)
+	if err != nil {
+		return err
+	}
+	defer removeSockDir()
 	fsys := pfs.New(rc, sp, journal, blocks, pfs.Options{
 		UID: uint32(fl.uid), GID: uint32(fl.gid), FileMode: fileMode, DirMode: dirMode, Umask: umask,
 		DirTTL: fl.dirTTL, MaxListed: fl.maxListed, EntryTimeout: fl.attrTimeout, AttrTimeout: fl.attrTimeout,
@@ -231,30 +242,4 @@ func octalFlag(name, value string, lo uint32) (uint32, error) {
 		return 0, fmt.Errorf("--%s %q: an octal number from %o to 0777", name, value, lo)
 	}
 	return uint32(v), nil
-}
-
-// controlPath is where the control socket goes: in the state directory,
-// unless that path is too long for a unix socket.
-func controlPath(state string) string {
-	p := filepath.Join(state, "control.sock")
-	if len(p) < 100 {
-		return p
-	}
-	sum := sha256.Sum256([]byte(state))
-	return filepath.Join(os.TempDir(), fmt.Sprintf("pan123fs-%x.sock", sum[:8]))
-}
-
-// startEmbeddedEmulator serves an emulator on loopback for --emulator.
-func startEmbeddedEmulator(dataDir string, log *slog.Logger) (*emulator.Server, error) {
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, err
-	}
-	emu, err := emulator.New(emulator.Config{DataDir: dataDir, Logger: log.With("component", "emulator")})
-	if err != nil {
-		return nil, err
-	}
-	if err := emu.Start("127.0.0.1:0"); err != nil {
-		return nil, err
-	}
-	return emu, nil
 }

@@ -73,7 +73,7 @@ func (s *Server) placeBlobLocked(tmp, md5hex string) error {
 	if _, err := os.Stat(dst); err == nil {
 		os.Remove(tmp)
 	} else {
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
 			os.Remove(tmp)
 			return err
 		}

@@ -43,8 +43,11 @@ type Config struct {
 	// ClientID and ClientSecret, when set, are the only credentials that get
 	// a token; when empty any non-empty pair is accepted.
 	ClientID, ClientSecret string
-	SliceSize              int64         // default 104857600
-	TokenTTL               time.Duration // default 30 days
+	// RevokeTokens drops the tokens that DataDir kept from earlier runs,
+	// for an emulator whose credentials change every run.
+	RevokeTokens bool
+	SliceSize    int64         // default 104857600
+	TokenTTL     time.Duration // default 30 days
 	// AsyncDelay is how long a multi-slice upload takes to become completed
 	// after upload_complete; 0 means the default, 1s. AsyncNow (or any
 	// negative value) means completed at once, though upload_complete still
@@ -147,7 +150,7 @@ func New(cfg Config) (*Server, error) {
 		s.dir, s.persist = cfg.DataDir, true
 	}
 	for _, sub := range []string{blobsDir, uploadsDir} {
-		if err := os.MkdirAll(filepath.Join(s.dir, sub), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(s.dir, sub), 0o700); err != nil {
 			return nil, err
 		}
 	}
@@ -291,7 +294,7 @@ func (s *Server) sleepCtx(d time.Duration) bool {
 // lockDir takes an exclusive flock on dir/lock so that two emulators never
 // share a data directory (the lock goes with the process, even on a kill).
 func lockDir(dir string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	f, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, err
 	}

@@ -176,6 +176,10 @@ func (s *Server) load() error {
 			return err
 		}
 	}
+	if s.cfg.RevokeTokens && len(st.tokens) > 0 {
+		s.log.Info("tokens of earlier runs revoked", "tokens", len(st.tokens))
+		clear(st.tokens)
+	}
 	if st.meta.RootID == "" {
 		st.meta = meta{UID: fmt.Sprint(1000000000 + s.randIntN(900000000)), Secret: secureString(mixedAlnum, 48), RootCreated: time.Now()}
 		st.meta.RootID = s.newEntryIDLocked()
@@ -188,8 +192,12 @@ func (s *Server) load() error {
 		return nil
 	}
 	s.gcFiles()
-	f, err := os.OpenFile(filepath.Join(s.dir, journalFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(filepath.Join(s.dir, journalFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
+		return err
+	}
+	if err := f.Chmod(0o600); err != nil { // written 0644 by older versions: it holds live tokens
+		f.Close()
 		return err
 	}
 	s.jr = &journal{f: f, seq: seq}
@@ -268,7 +276,7 @@ func (s *Server) snapshotLocked() error {
 	if err != nil {
 		return err
 	}
-	if err := durable.WriteFile(filepath.Join(s.dir, snapshotFile), b, 0o644); err != nil {
+	if err := durable.WriteFile(filepath.Join(s.dir, snapshotFile), b, 0o600); err != nil {
 		return err
 	}
 	if err := s.jr.f.Truncate(0); err != nil {

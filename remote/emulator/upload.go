@@ -143,7 +143,7 @@ func (s *Server) handleCreate(c *call) (any, *apiError) {
 	}
 	p := &preupload{ID: secureString(mixedAlnum, 64), Parent: parent, Name: req.Filename, Etag: etag,
 		Size: req.Size, SliceSize: s.cfg.SliceSize, Created: time.Now(), State: preOpen, Parts: map[int]*part{}}
-	if err := os.MkdirAll(s.partsDir(p.ID), 0o755); err != nil {
+	if err := os.MkdirAll(s.partsDir(p.ID), 0o700); err != nil {
 		return nil, errf(wire.CodeInternal, "storage: %v", err)
 	}
 	if err := s.commitLocked(&op{Pre: p}); err != nil {

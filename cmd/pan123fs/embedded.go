@@ -1,0 +1,35 @@
+package main
+
+import (
+	"crypto/rand"
+	"log/slog"
+	"os"
+
+	"github.com/pan123fs/pan123fs/remote/emulator"
+)
+
+// embeddedClientID is the embedded emulator's client ID; the secret is
+// what nobody else knows.
+const embeddedClientID = "pan123fs-emulator"
+
+// startEmbeddedEmulator serves an emulator on loopback for --emulator. Any
+// local user can connect to it, so it gives a token only for a secret
+// drawn from crypto/rand for this run and known to this process alone, and
+// it revokes the tokens its data kept from earlier runs (the mount's saved
+// token, for an emulator on another port, is not used again anyway).
+func startEmbeddedEmulator(dataDir string, log *slog.Logger) (emu *emulator.Server, id, secret string, err error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, "", "", err
+	}
+	secret = rand.Text()
+	emu, err = emulator.New(emulator.Config{DataDir: dataDir, ClientID: embeddedClientID, ClientSecret: secret,
+		RevokeTokens: true, Logger: log.With("component", "emulator")})
+	if err != nil {
+		return nil, "", "", err
+	}
+	if err := emu.Start("127.0.0.1:0"); err != nil {
+		emu.Close()
+		return nil, "", "", err
+	}
+	return emu, embeddedClientID, secret, nil
+}
