@@ -106,10 +106,12 @@ func TestStalledServerDoesNotFreezeCallers(t *testing.T) {
 	require.NoError(t, err, out)
 	assert.Equal(t, "x.png\n", out, "the last listing, while 123pan hangs")
 	assert.Less(t, dur, 5*time.Second, "ls of an expired folder")
+	t.Logf("ls of an expired folder while the API hangs: %v", dur)
 	out, err, dur = timed(m.mnt, "stat -c %s album/x.png && cat album/x.png")
 	require.NoError(t, err, out)
 	assert.Equal(t, "5\nhello", out)
 	assert.Less(t, dur, 2*time.Second, "stat and read of a cached file")
+	t.Logf("stat and cat of a cached file while the API hangs: %v", dur)
 
 	// Ctrl-C ends a caller stuck on the network within a second.
 	ls := exec.Command("ls", filepath.Join(m.mnt, "cold2"))
@@ -118,9 +120,11 @@ func TestStalledServerDoesNotFreezeCallers(t *testing.T) {
 	require.NoError(t, ls.Process.Signal(syscall.SIGINT))
 	waited := make(chan error, 1)
 	go func() { waited <- ls.Wait() }()
+	sigAt := time.Now()
 	select {
 	case err := <-waited:
 		assert.Error(t, err, "ls interrupted")
+		t.Logf("ls of a hanging folder ended %v after SIGINT", time.Since(sigAt))
 	case <-time.After(1500 * time.Millisecond):
 		ls.Process.Kill()
 		t.Fatal("ls of a hanging folder ignored SIGINT")
@@ -130,6 +134,7 @@ func TestStalledServerDoesNotFreezeCallers(t *testing.T) {
 	require.Error(t, r.err, r.out)
 	assert.Contains(t, r.out, "Input/output error")
 	assert.Less(t, r.dur, 12*time.Second, "ls of an uncached folder with a hanging API")
+	t.Logf("ls of an uncached folder while the API hangs: %v (--op-timeout 6s)", r.dur)
 
 	// A close that uploads gives up waiting while nothing moves; the
 	// upload goes on once 123pan answers again.
@@ -137,6 +142,7 @@ func TestStalledServerDoesNotFreezeCallers(t *testing.T) {
 	require.Error(t, err, out)
 	assert.Contains(t, out, "Input/output error")
 	assert.Less(t, dur, 15*time.Second, "close with a hanging API")
+	t.Logf("cp (close) while the API hangs: %v", dur)
 	px.resume()
 	sh(t, m.mnt, binary+" sync "+m.mnt+" --timeout 60s")
 	tree := remoteTree(t, rc)
@@ -158,6 +164,7 @@ func TestHeldMkdirAndDeleteLeaveTheFolderUsable(t *testing.T) {
 	require.NoError(t, err, out)
 	assert.Equal(t, "directory\na", out)
 	assert.Less(t, dur, 3*time.Second, "stat of a folder and read of its file while a mkdir in it waits")
+	t.Logf("stat and cat while a mkdir waits for the rate limit: %v", dur)
 	require.NoError(t, <-mk)
 
 	// Two deletes: the second call waits about 10 s for the rate limit. A
@@ -173,6 +180,7 @@ func TestHeldMkdirAndDeleteLeaveTheFolderUsable(t *testing.T) {
 	require.NoError(t, err, out)
 	assert.Equal(t, "a.png\nc.png\nsub\na", out)
 	assert.Less(t, dur, 3*time.Second, "listing and reading a folder while a delete in it waits")
+	t.Logf("ls and cat while a delete waits for the rate limit: %v", dur)
 	require.NoError(t, <-cp)
 	tree := remoteTree(t, checker(t, emu))
 	assert.NotContains(t, tree, "album/b.png")
