@@ -131,10 +131,20 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	d.mu.Lock()
 	ch := d.children[name]
 	d.mu.Unlock()
+	if ch == nil && d == d.fsys.root && isUserTrashName(name) {
+		return d.lookupTrashStub(ctx, name, out), 0 // trash.go
+	}
 	if ch == nil {
 		return nil, syscall.ENOENT
 	}
 	return d.attach(ctx, ch, out), 0
+}
+
+// mtimeNow is the folder's modification time.
+func (d *dirNode) mtimeNow() time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.mtime
 }
 
 // Readdir lists the folder in name order, from the cached listing.
@@ -147,7 +157,14 @@ func (d *dirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	names := sortedNames(d.children)
-	list := make([]fuse.DirEntry, 0, len(names))
+	list := make([]fuse.DirEntry, 0, len(names)+2)
+	self := d.stable().Ino
+	up := self
+	if d.parent != nil {
+		up = d.parent.stable().Ino
+	}
+	list = append(list, fuse.DirEntry{Name: ".", Mode: syscall.S_IFDIR, Ino: self},
+		fuse.DirEntry{Name: "..", Mode: syscall.S_IFDIR, Ino: up})
 	for _, name := range names {
 		st := d.children[name].stable()
 		list = append(list, fuse.DirEntry{Name: name, Mode: st.Mode, Ino: st.Ino})

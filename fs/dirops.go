@@ -38,6 +38,9 @@ func (d *dirNode) mkdir(ctx context.Context, name string) (*dirNode, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := d.refuseTrash("mkdir", name); err != nil {
+		return nil, err
+	}
 	if err := d.load(ctx); err != nil {
 		return nil, err
 	}
@@ -166,6 +169,9 @@ func (d *dirNode) Create(ctx context.Context, name string, flags, mode uint32, o
 	ctx, cancel := d.fsys.changeCtx(ctx)
 	defer cancel()
 	if _, err := remoteName(name); err != nil {
+		return nil, nil, 0, d.fsys.toErrno("create", name, err)
+	}
+	if err := d.refuseTrash("create", name); err != nil {
 		return nil, nil, 0, d.fsys.toErrno("create", name, err)
 	}
 	if err := d.load(ctx); err != nil {

@@ -30,6 +30,8 @@ func (f *FS) toErrno(op, path string, err error) syscall.Errno {
 		errno = syscall.EIO // the operation's time limit (Options.OpTimeout)
 	case errors.Is(err, errHiddenEntries):
 		errno = syscall.ENOTEMPTY
+	case errors.Is(err, errTrashRefused):
+		errno = syscall.EPERM
 	case errors.Is(err, wire.ErrNameTooLong):
 		errno = syscall.ENAMETOOLONG
 	case errors.Is(err, wire.ErrNameEmpty), errors.Is(err, wire.ErrNameBadChar),

@@ -52,6 +52,9 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmb
 	if err != nil {
 		return d.fsys.toErrno("rename", newName, err)
 	}
+	if err := nd.refuseTrash("rename", newName); err != nil {
+		return d.fsys.toErrno("rename", newName, err)
+	}
 	if err := d.load(ctx); err != nil {
 		return d.fsys.toErrno("rename", name, err)
 	}
