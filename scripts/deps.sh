@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, mounting and testing pan123fs need on a Debian
-# machine: Go (expected at /usr/local/go or on PATH) and fuse3 (fusermount3).
+# machine: Go (expected at /usr/local/go or on PATH), fuse3 (fusermount3),
+# and for the tests GLib's gio.
 set -euo pipefail
 export PATH=/usr/local/go/bin:$PATH
 
@@ -9,16 +10,22 @@ if ! command -v go >/dev/null 2>&1; then
 	exit 1
 fi
 
-if ! command -v fusermount3 >/dev/null 2>&1; then
+# need COMMAND PACKAGE: installs the Debian package that brings COMMAND.
+need() {
+	command -v "$1" >/dev/null 2>&1 && return 0
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-		echo "deps: installing fuse3" >&2
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q fuse3 >/dev/null 2>&1 ||
-			{ apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q fuse3 >/dev/null; }
+		echo "deps: installing $2" >&2
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >/dev/null 2>&1 ||
+			{ apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$2" >/dev/null; }
 	else
-		echo "deps: fusermount3 missing: run 'sudo apt-get install fuse3'" >&2
+		echo "deps: $1 missing: run 'sudo apt-get install $2'" >&2
 		exit 1
 	fi
-fi
+}
+
+need fusermount3 fuse3
+# The tests act as a desktop does: GLib's gio (trash, file info).
+need gio libglib2.0-bin
 
 if [ ! -e /dev/fuse ]; then
 	echo "deps: /dev/fuse is missing: load the fuse module (modprobe fuse)" >&2

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// linkStatus is the HTTP status of an image's public link.
+func linkStatus(t *testing.T, link string) int {
+	t.Helper()
+	resp, err := http.Get(link)
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestGioTrashNeverPublishes: GLib sees no trash on the mount, so `gio
+// trash` refuses (nothing is moved or published) and `gio remove`, what a
+// file manager then offers, takes the image off the web.
+func TestGioTrashNeverPublishes(t *testing.T) {
+	if _, err := exec.LookPath("gio"); err != nil {
+		t.Fatalf("gio is missing: scripts/deps.sh installs libglib2.0-bin")
+	}
+	emu := startEmulator(t)
+	rc := checker(t, emu)
+	m := startMount(t, emu)
+	src := filepath.Join(t.TempDir(), "cat.jpg")
+	require.NoError(t, os.WriteFile(src, []byte("a cat photo"), 0o644))
+	sh(t, m.mnt, "mkdir album && cp "+src+" album/cat.jpg")
+	tree := remoteTree(t, rc)
+	require.Contains(t, tree, "album/cat.jpg")
+	link := tree["album/cat.jpg"].DownloadURL
+	require.Equal(t, http.StatusOK, linkStatus(t, link))
+
+	out := sh(t, m.mnt, "gio info -a access::can-trash album/cat.jpg")
+	assert.Contains(t, out, "access::can-trash: FALSE")
+	out = shErr(t, m.mnt, "gio trash album/cat.jpg")
+	assert.Contains(t, out, "Unable to find or create trash directory")
+	sh(t, m.mnt, binary+" sync "+m.mnt+" --timeout 30s")
+	tree = remoteTree(t, rc)
+	assert.Equal(t, []string{"album", "album/cat.jpg"}, sortedPaths(tree), "nothing moved, no trash folder, no .trashinfo published")
+
+	sh(t, m.mnt, "gio remove album/cat.jpg")
+	sh(t, m.mnt, binary+" sync "+m.mnt+" --timeout 30s")
+	assert.Equal(t, []string{"album"}, sortedPaths(remoteTree(t, rc)))
+	assert.Equal(t, http.StatusNotFound, linkStatus(t, link), "deleted means no longer on the web")
+}
+
+func sortedPaths[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
