@@ -5,7 +5,7 @@ BIN     := bin/pan123fs
 MNT     ?= /tmp/pan123fs
 TESTFLAGS ?= -race -timeout 20m
 
-.PHONY: all build deps run test lint fuzz clean
+.PHONY: all build deps test-deps run test lint fuzz clean
 
 all: build
 
@@ -25,8 +25,11 @@ lint:
 	$(GO) vet ./...
 
 # The test command CI runs (.ci/run).
-test: deps lint build
+test: test-deps lint build
 	$(GO) test $(TESTFLAGS) ./...
+
+test-deps:
+	@bash scripts/deps.sh --test
 
 fuzz:
 	$(GO) test ./remote/wire -run '^$$' -fuzz FuzzValidateName -fuzztime 30s

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, mounting and testing pan123fs need on a Debian
 # machine: Go (expected at /usr/local/go or on PATH), fuse3 (fusermount3),
-# and for the tests GLib's gio.
+# and with --test what the tests drive: GLib's gio.
 set -euo pipefail
 export PATH=/usr/local/go/bin:$PATH
 
@@ -24,8 +24,10 @@ need() {
 }
 
 need fusermount3 fuse3
-# The tests act as a desktop does: GLib's gio (trash, file info).
-need gio libglib2.0-bin
+if [ "${1:-}" = --test ]; then
+	# The tests act as a desktop does: GLib's gio (trash, file info).
+	need gio libglib2.0-bin
+fi
 
 if [ ! -e /dev/fuse ]; then
 	echo "deps: /dev/fuse is missing: load the fuse module (modprobe fuse)" >&2
