@@ -6,7 +6,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/pan123fs/pan123fs/cache"
 	"github.com/pan123fs/pan123fs/remote/wire"
 )
 
@@ -341,10 +340,10 @@ func (f *FS) forgetContent(gone node, id string) {
 		return
 	}
 	n.mu.Lock()
-	etag, open := n.entry.Etag, n.handles > 0
+	etag, size, open := n.entry.Etag, n.entry.Size, n.handles > 0
 	n.mu.Unlock()
 	if !open {
-		f.blocks.Forget(cache.Key{FileID: id, Etag: etag})
+		f.blocks.Forget(contentKey(id, etag, size))
 	}
 }
 

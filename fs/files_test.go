@@ -155,7 +155,8 @@ func TestRejectedImageCannotBeOpened(t *testing.T) {
 func TestReadsComeThroughTheCache(t *testing.T) {
 	env := newTestEnv(t, Options{})
 	data := randomBytes(t, 2*testSlice)
-	require.NoError(t, os.WriteFile(env.path("pic.jpg"), data, 0o644))
+	_, err := env.check.Upload(t.Context(), uploadOf("", "pic.jpg", data))
+	require.NoError(t, err)
 	for i := 0; i < 3; i++ {
 		got, err := os.ReadFile(env.path("pic.jpg"))
 		require.NoError(t, err)
@@ -164,26 +165,46 @@ func TestReadsComeThroughTheCache(t *testing.T) {
 	assert.Equal(t, int64(1), env.calls("GET /__download"), "three reads, one download")
 }
 
+// What the mount wrote is in the block cache once 123pan has it: reading it
+// back, or a copy, or the file under a new name (a new file ID), downloads
+// nothing.
+func TestWrittenFilesAreNeverDownloadedBack(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	data := randomBytes(t, 3*testSlice+7)
+	require.NoError(t, os.WriteFile(env.path("pic.jpg"), data, 0o644))
+	require.NoError(t, os.Rename(env.path("pic.jpg"), env.path("renamed.jpg")))
+	require.NoError(t, os.Mkdir(env.path("album"), 0o755))
+	require.NoError(t, os.Rename(env.path("renamed.jpg"), env.path("album/renamed.jpg")))
+	_, err := env.check.Upload(t.Context(), uploadOf("", "copy-elsewhere.jpg", data))
+	require.NoError(t, err)
+	env.fsys.root.invalidate()
+	for _, name := range []string{"album/renamed.jpg", "copy-elsewhere.jpg"} {
+		got, err := os.ReadFile(env.path(name))
+		require.NoError(t, err)
+		require.True(t, bytes.Equal(data, got), name)
+	}
+	assert.Zero(t, env.calls("GET /__download"), "nothing downloaded")
+	assert.Zero(t, env.calls("GET /api/v1/oss/file/detail"), "not even a link asked for")
+}
+
 // Once 123pan has deleted a file, its cached blocks are freed.
 func TestDeletedFileLeavesTheCache(t *testing.T) {
 	env := newTestEnv(t, Options{})
-	data := randomBytes(t, 2*testSlice)
-	for i, name := range []string{"gone.jpg", "kept.jpg"} {
-		require.NoError(t, os.WriteFile(env.path(name), data, 0o644))
-		// Reads come from the spool copy until the kernel has released the
-		// writer's handle; then through the block cache.
-		require.Eventually(t, func() bool {
-			got, err := os.ReadFile(env.path(name))
-			return err == nil && bytes.Equal(data, got) && env.fsys.blocks.Stats().Bytes == int64((i+1)*len(data))
-		}, 5*time.Second, 10*time.Millisecond, "%s read back and cached", name)
-	}
+	gone, kept := randomBytes(t, 2*testSlice), randomBytes(t, 2*testSlice)
+	require.NoError(t, os.WriteFile(env.path("gone.jpg"), gone, 0o644))
+	require.NoError(t, os.WriteFile(env.path("kept.jpg"), kept, 0o644))
+	assert.Equal(t, int64(len(gone)+len(kept)), env.fsys.blocks.Stats().Bytes, "both are cached once uploaded")
 	require.NoError(t, os.Remove(env.path("gone.jpg")))
 	require.NoError(t, env.fsys.deleter.Flush(t.Context()))
 	assert.NotContains(t, env.remoteEntries(t), "gone.jpg")
 	// The deleter reports a confirmed delete to its waiters before it runs
 	// the callbacks (one of them frees the blocks).
-	assert.Eventually(t, func() bool { return env.fsys.blocks.Stats().Bytes == int64(len(data)) },
+	assert.Eventually(t, func() bool { return env.fsys.blocks.Stats().Bytes == int64(len(kept)) },
 		5*time.Second, 10*time.Millisecond, "only kept.jpg stays cached")
+	got, err := os.ReadFile(env.path("kept.jpg"))
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(kept, got))
+	assert.Zero(t, env.calls("GET /__download"))
 }
 
 func TestOwnerModesAndStableInodes(t *testing.T) {

@@ -69,11 +69,7 @@ func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadRes
 	if off >= size {
 		return fuse.ReadResultData(nil), 0
 	}
-	key, url, size, err := n.link(ctx)
-	if err != nil {
-		return nil, n.fsys.toErrno("read", n.path(), err)
-	}
-	fetch := n.fsys.fetcher(url, size)
+	key, size, fetch := n.source()
 	if start, length := h.ra.advise(off, int64(len(dest)), size); length > 0 {
 		go n.fsys.blocks.Prefetch(context.Background(), key, size, fetch, start, length)
 	}

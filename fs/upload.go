@@ -73,11 +73,7 @@ func (n *fileNode) copyRemote(ctx context.Context, dst *spool.File) error {
 	defer cancel()
 	idle := time.AfterFunc(n.fsys.opts.OpTimeout, cancel)
 	defer idle.Stop()
-	key, url, size, err := n.link(ctx)
-	if err != nil {
-		return err
-	}
-	fetch := n.fsys.fetcher(url, size)
+	key, size, fetch := n.source()
 	buf := make([]byte, 1<<20)
 	for off := int64(0); off < size; {
 		cnt, err := n.fsys.blocks.ReadAt(ctx, key, size, fetch, buf, off)
@@ -259,6 +255,7 @@ func (n *fileNode) sync(ctx context.Context) error {
 	} else {
 		n.fsys.counters.uploads.Add(1)
 		n.fsys.counters.uploadBytes.Add(data.Size())
+		n.keepUploaded(gen, e, data)
 	}
 	n.mu.Lock()
 	if err != nil {
@@ -297,6 +294,24 @@ func (n *fileNode) sync(ctx context.Context) error {
 	n.mu.Unlock()
 	n.settle(t, "removing a record")
 	return nil
+}
+
+// keepUploaded puts the content just uploaded as e into the block cache
+// (content.go), unless the file changed since generation gen: then the
+// spool no longer holds what was uploaded, and what was put is taken back.
+func (n *fileNode) keepUploaded(gen uint64, e *wire.Entry, data *spool.File) {
+	changed := func() bool {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		return n.gen != gen
+	}
+	if changed() {
+		return
+	}
+	n.fsys.writeThrough(string(e.FileID), e.Etag, data)
+	if changed() {
+		n.fsys.blocks.Forget(contentKey(string(e.FileID), e.Etag, e.Size))
+	}
 }
 
 // uploadHooks connect an upload to the journal and to status.
@@ -398,7 +413,7 @@ func (n *fileNode) link(ctx context.Context) (key cache.Key, url string, size in
 		n.mu.Unlock()
 		e = *d
 	}
-	return cache.Key{FileID: id, Etag: e.Etag}, e.DownloadURL, e.Size, nil
+	return contentKey(id, e.Etag, e.Size), e.DownloadURL, e.Size, nil
 }
 
 // fetcher reads ranges of the remote file at url for the block cache.
