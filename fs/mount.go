@@ -1,6 +1,7 @@
 package fs
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"time"
@@ -21,7 +22,19 @@ type MountOptions struct {
 	// ReadAhead is the kernel's read-ahead for the mount in bytes
 	// (DefaultReadAhead when 0). Beyond 128 KiB it takes root (see bdi.go).
 	ReadAhead int64
+	// Subtype is the FUSE subtype: the mount table shows the type
+	// fuse.SUBTYPE (DefaultSubtype when empty). The source is always
+	// "pan123fs".
+	Subtype string
 }
+
+// DefaultSubtype makes the mount table say fuse.sshfs, the one FUSE type
+// GLib counts as remote (is_remote_fs_type in gio/glocalfile.c): desktop
+// file managers then treat the mount as a network share and, by default,
+// do not read every image to draw thumbnails (downloads are metered on
+// 123pan). updatedb skips it for the same reason. Tools that look for the
+// mount find it by its source, pan123fs (findmnt -S pan123fs).
+const DefaultSubtype = "sshfs"
 
 // extraCaps are the FUSE capabilities asked for beyond go-fuse's defaults:
 //   - ATOMIC_O_TRUNC: open(O_TRUNC) arrives as one OPEN with O_TRUNC, not an
@@ -47,7 +60,7 @@ func (f *FS) Mount(mountpoint string, mo MountOptions) (*fuse.Server, error) {
 		GID:             f.opts.GID,
 		MountOptions: fuse.MountOptions{
 			FsName:            "pan123fs",
-			Name:              "pan123fs",
+			Name:              cmp.Or(mo.Subtype, DefaultSubtype),
 			AllowOther:        mo.AllowOther,
 			Debug:             mo.Debug,
 			DirectMount:       mo.DirectMount,

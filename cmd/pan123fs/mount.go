@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -29,7 +30,7 @@ type mountFlags struct {
 	dirTTL, attrTimeout, drainTimeout, opTime time.Duration
 	cacheMax, spoolMax, readAhead             int64
 	uploads, maxListed                        int
-	cpuProfile                                string
+	cpuProfile, subtype                       string
 }
 
 func newMountCmd() *cobra.Command {
@@ -73,6 +74,7 @@ be put there. See SEMANTICS.md for what every operation does.`,
 	f.IntVar(&fl.maxListed, "dir-cache-entries", 200_000, "folder-listing entries kept in memory (least recently used folders dropped)")
 	f.DurationVar(&fl.attrTimeout, "attr-timeout", time.Second, "kernel entry and attribute cache time")
 	f.DurationVar(&fl.drainTimeout, "drain-timeout", time.Minute, "how long unmounting waits for queued deletes")
+	f.StringVar(&fl.subtype, "subtype", pfs.DefaultSubtype, "FUSE subtype: the mount table shows fuse.SUBTYPE; the default makes desktops treat the mount as remote (no thumbnails by default); pan123fs shows fuse.pan123fs")
 	f.DurationVar(&fl.opTime, "op-timeout", pfs.DefaultOpTimeout, "how long an operation waits for 123pan before it fails with EIO (Ctrl-C ends lookups, listings and reads sooner)")
 	f.Int64Var(&fl.cacheMax, "cache-max-size", 1<<30, "bytes of downloaded content kept in the block cache")
 	f.Int64Var(&fl.readAhead, "read-ahead", pfs.DefaultReadAhead, "bytes the kernel reads ahead of sequential reads (above 128 KiB only as root)")
@@ -101,6 +103,9 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 			return fmt.Errorf("--write-back=%s: not a duration (e.g. 5s)", fl.writeBack)
 		}
 		writeBack = max(d, time.Nanosecond)
+	}
+	if fl.subtype == "" || strings.ContainsAny(fl.subtype, ", \t\n/") {
+		return fmt.Errorf("--subtype %q: a plain name such as pan123fs", fl.subtype)
 	}
 	if fl.opTime < 100*time.Millisecond {
 		return fmt.Errorf("--op-timeout %v: at least 100ms", fl.opTime)
@@ -203,7 +208,7 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 		return err
 	}
 	defer stopControl()
-	server, err := fsys.Mount(mnt, pfs.MountOptions{AllowOther: fl.allowOther, Debug: fl.debug, DirectMount: os.Geteuid() == 0, ReadAhead: fl.readAhead})
+	server, err := fsys.Mount(mnt, pfs.MountOptions{AllowOther: fl.allowOther, Debug: fl.debug, DirectMount: os.Geteuid() == 0, ReadAhead: fl.readAhead, Subtype: fl.subtype})
 	if err != nil {
 		if fl.allowOther && os.Geteuid() != 0 {
 			return fmt.Errorf("mount %s: %w (--allow-other as a user other than root needs a line user_allow_other in /etc/fuse.conf)", mnt, err)
