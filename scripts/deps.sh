@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, mounting and testing pan123fs need on a Debian
 # machine: Go (expected at /usr/local/go or on PATH), fuse3 (fusermount3),
-# and with --test what the tests drive: GLib's gio.
+# and with --test what the tests drive: GLib's gio, Xvfb, xdotool, PCManFM.
 set -euo pipefail
 export PATH=/usr/local/go/bin:$PATH
 
@@ -25,8 +25,12 @@ need() {
 
 need fusermount3 fuse3
 if [ "${1:-}" = --test ]; then
-	# The tests act as a desktop does: GLib's gio (trash, file info).
+	# The tests act as a desktop does: GLib's gio (trash, file info), and
+	# a file manager (PCManFM) in an X server of its own, driven by xdotool.
 	need gio libglib2.0-bin
+	need Xvfb xvfb
+	need xdotool xdotool
+	need pcmanfm pcmanfm
 fi
 
 if [ ! -e /dev/fuse ]; then
