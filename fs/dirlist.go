@@ -114,8 +114,9 @@ func (d *dirNode) runLoad(ld *listLoad, since uint64) {
 		entries = append(entries, e)
 	}
 	d.mu.Lock()
+	var ch changes
 	if err == nil {
-		d.mergeLocked(entries, since)
+		ch = d.mergeLocked(entries, since)
 		d.failedAt = time.Time{}
 	} else {
 		d.failedAt = time.Now()
@@ -124,6 +125,7 @@ func (d *dirNode) runLoad(ld *listLoad, since uint64) {
 	d.mu.Unlock()
 	ld.err = err
 	close(ld.done)
+	d.tellKernel(ch)
 }
 
 // mergeLocked makes entries, listed from 123pan after the folder's edit
@@ -136,7 +138,7 @@ func (d *dirNode) runLoad(ld *listLoad, since uint64) {
 // counted (d.hidden): the folder is not empty for rmdir.
 //
 // call with d.mu held
-func (d *dirNode) mergeLocked(entries []wire.Entry, since uint64) {
+func (d *dirNode) mergeLocked(entries []wire.Entry, since uint64) changes {
 	byID := make(map[string]node, len(d.children))
 	for _, ch := range d.children {
 		if id := ch.remoteID(); id != "" {
@@ -198,8 +200,22 @@ func (d *dirNode) mergeLocked(entries []wire.Entry, since uint64) {
 			delete(d.deleting, rname)
 		}
 	}
+	var ch changes
+	if d.children != nil { // a first listing tells nothing new
+		for name, old := range d.children {
+			if fresh[name] != old {
+				ch.gone = append(ch.gone, goneEntry{name, old})
+			}
+		}
+		for name, n := range fresh {
+			if d.children[name] != n {
+				ch.added = append(ch.added, name)
+			}
+		}
+	}
 	d.children, d.hidden = fresh, hidden
 	d.fsys.listings.Loaded(d, len(fresh))
+	return ch
 }
 
 // setChildLocked puts ch under name (nil removes the name), recording the

@@ -126,6 +126,7 @@ type FS struct {
 	root     *dirNode
 
 	localIno atomic.Uint64 // inode numbers for nodes not on 123pan yet
+	served   atomic.Bool   // the kernel has the mount: it may be told of changes (notify.go)
 	counters counters
 
 	defMu   sync.Mutex

@@ -86,6 +86,7 @@ func (f *FS) Mount(mountpoint string, mo MountOptions) (*fuse.Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	f.served.Store(true)
 	if ra > 128<<10 {
 		if err := setKernelReadAhead(mountpoint, ra); err != nil {
 			f.log.Info("kernel read-ahead stays at 128 KiB (raising it takes root)", "err", err)

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"time"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -77,4 +79,22 @@ func TestDesktopsSeeARemoteMount(t *testing.T) {
 	local := startMount(t, emu, "--subtype", "pan123fs")
 	assert.Equal(t, "pan123fs fuse.pan123fs\n", sh(t, local.mnt, "findmnt -n -o SOURCE,FSTYPE "+local.mnt))
 	shErr(t, t.TempDir(), binary+" mount --subtype 'a,b' "+t.TempDir())
+}
+
+// TestTheKernelForgetsWhatWasDeletedElsewhere: when a listing shows that
+// another client deleted a file, the kernel is told at once (a FUSE
+// delete notification), so the name is gone even while the kernel's own
+// entry cache (--attr-timeout, a minute here) would still answer for it.
+func TestTheKernelForgetsWhatWasDeletedElsewhere(t *testing.T) {
+	emu := startEmulator(t)
+	rc := checker(t, emu)
+	m := startMount(t, emu, "--dir-cache-ttl", "1s", "--attr-timeout", "60s")
+	sh(t, m.mnt, "mkdir album && printf x > album/a.jpg && printf y > album/b.jpg && ls -l album >/dev/null")
+
+	tree := remoteTree(t, rc)
+	require.NoError(t, rc.Delete(context.Background(), []string{string(tree["album/a.jpg"].FileID)}))
+	time.Sleep(1100 * time.Millisecond) // the listing expires
+	assert.Equal(t, "b.jpg\n", sh(t, m.mnt, "ls album"))
+	out := shErr(t, m.mnt, "stat album/a.jpg")
+	assert.Contains(t, out, "No such file or directory", "the kernel still had a.jpg")
 }
