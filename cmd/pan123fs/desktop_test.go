@@ -7,8 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
