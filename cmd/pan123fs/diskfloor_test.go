@@ -25,7 +25,7 @@ func TestMountWarnsOfALowDiskAtStart(t *testing.T) {
 
 	logs := &logTail{next: testWriter(t, "mount")}
 	m := startMountLogging(t, t.TempDir(), logs, "--emulator", "--state-dir", state)
-	line := regexp.MustCompile(`level=WARN msg="[^"]*less free space[^"]*ENOSPC[^"]*" dir=\S+ free_bytes=(\d+) floor_bytes=(\d+)`).FindStringSubmatch(logs.String())
+	line := logs.find(regexp.MustCompile(`level=WARN msg="[^"]*less free space[^"]*ENOSPC[^"]*" dir=\S+ free_bytes=(\d+) floor_bytes=(\d+)`))
 	require.NotNil(t, line, "a warning with the free space and the floor")
 	free, _ := strconv.ParseInt(line[1], 10, 64)
 	assert.Positive(t, free)

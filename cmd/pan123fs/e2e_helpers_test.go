@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -230,6 +231,17 @@ func (l *logTail) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// find waits (10 s at most) for the log to match re and returns the match
+// (nil if it never does): the log reaches the test through a pipe, so a
+// line the process wrote before it mounted may still be on its way.
+func (l *logTail) find(re *regexp.Regexp) []string {
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if m := re.FindStringSubmatch(l.String()); m != nil || time.Now().After(deadline) {
+			return m
+		}
+	}
 }
 
 func quietLogger(t *testing.T) *slog.Logger { return slog.New(slog.DiscardHandler) }

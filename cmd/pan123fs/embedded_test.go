@@ -39,7 +39,7 @@ func askToken(t *testing.T, url, id, secret string) (int, string) {
 func TestEmbeddedEmulatorGivesTokensToItsMountOnly(t *testing.T) {
 	logs := &logTail{next: testWriter(t, "mount")}
 	m := startMountLogging(t, t.TempDir(), logs, "--emulator", "--state-dir", t.TempDir())
-	found := regexp.MustCompile(`msg="embedded emulator serving" url=(\S+)`).FindStringSubmatch(logs.String())
+	found := logs.find(regexp.MustCompile(`msg="embedded emulator serving" url=(\S+)`))
 	require.NotNil(t, found, "the mount logs the emulator's URL")
 	url := found[1]
 

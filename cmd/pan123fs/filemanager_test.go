@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -67,14 +68,19 @@ func (d *desktop) open(dir string) string {
 	return d.waitWindow("^" + filepath.Base(dir) + "$")
 }
 
-// waitWindow waits for a window whose name matches the pattern.
-func (d *desktop) waitWindow(pattern string) string {
+// waitWindow waits for a window whose name matches the pattern, other
+// than those named in not, and returns its ID.
+func (d *desktop) waitWindow(pattern string, not ...string) string {
 	d.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		out, err := d.xdotool("search", "--onlyvisible", "--name", pattern)
-		if err == nil && out != "" {
-			return strings.Fields(out)[0]
+		if err == nil {
+			for _, id := range strings.Fields(out) {
+				if !slices.Contains(not, id) {
+					return id
+				}
+			}
 		}
 		require.True(d.t, time.Now().Before(deadline), "no window named %s", pattern)
 		time.Sleep(100 * time.Millisecond)
@@ -192,9 +198,11 @@ func TestFileManagerDeleteTakesTheImageOffTheWeb(t *testing.T) {
 	d.do("mousemove", "--window", win, "400", "300", "click", "1") // the empty part of the view
 	d.do("key", "--window", win, "ctrl+a")
 	d.do("key", "--window", win, "Delete")
+	var seen []string
 	for range 2 { // "move to trash can?", then "cannot be moved to trash: delete instead?"
-		d.do("key", "--window", d.waitWindow("^Confirm$"), "Return")
-		time.Sleep(500 * time.Millisecond)
+		id := d.waitWindow("^Confirm$", seen...)
+		d.do("key", "--window", id, "Return")
+		seen = append(seen, id)
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {

@@ -208,6 +208,11 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 		return err
 	}
 	defer stopControl()
+	// Caught from before the mount: a signal that came between the mount and
+	// the wait below would kill the process and leave the mount behind.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
 	server, err := fsys.Mount(mnt, pfs.MountOptions{AllowOther: fl.allowOther, Debug: fl.debug, DirectMount: os.Geteuid() == 0, ReadAhead: fl.readAhead, Subtype: fl.subtype})
 	if err != nil {
 		if fl.allowOther && os.Geteuid() != 0 {
@@ -217,9 +222,6 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 	}
 	log.Info("mounted", "mountpoint", mnt, "state", state)
 
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(sigs)
 	served := make(chan struct{})
 	go func() { server.Wait(); close(served) }()
 	select {
