@@ -157,8 +157,15 @@ func TestHeldMkdirAndDeleteLeaveTheFolderUsable(t *testing.T) {
 
 	// A mkdir inside album waits about 4 s for the rate limit (the first
 	// mkdir took the only token); pan123fs holds no lock of album meanwhile.
+	sh(t, m.mnt, "mkdir album/first") // takes the token
 	mk := make(chan error, 1)
-	go func() { _, err := bash(m.mnt, "mkdir album/sub"); mk <- err }()
+	var mkTook time.Duration
+	go func() {
+		start := time.Now()
+		_, err := bash(m.mnt, "mkdir album/sub")
+		mkTook = time.Since(start)
+		mk <- err
+	}()
 	time.Sleep(1200 * time.Millisecond) // attributes expire: stat asks pan123fs
 	out, err, dur := timed(m.mnt, "stat -c %F album && cat album/a.png")
 	require.NoError(t, err, out)
@@ -166,6 +173,7 @@ func TestHeldMkdirAndDeleteLeaveTheFolderUsable(t *testing.T) {
 	assert.Less(t, dur, 2500*time.Millisecond, "stat of a folder and read of its file while a mkdir in it waits")
 	t.Logf("stat and cat while a mkdir waits for the rate limit: %v", dur)
 	require.NoError(t, <-mk)
+	assert.Greater(t, mkTook, 3*time.Second, "the mkdir did wait for the rate limit (or this tests nothing)")
 
 	// Two deletes: the second call waits about 4 s for the rate limit. A
 	// new file under the second name waits for it in its close, and the
@@ -178,7 +186,7 @@ func TestHeldMkdirAndDeleteLeaveTheFolderUsable(t *testing.T) {
 	time.Sleep(1200 * time.Millisecond)
 	out, err, dur = timed(m.mnt, "ls album && cat album/a.png")
 	require.NoError(t, err, out)
-	assert.Equal(t, "a.png\nc.png\nsub\na", out)
+	assert.Equal(t, "a.png\nc.png\nfirst\nsub\na", out)
 	assert.Less(t, dur, 2500*time.Millisecond, "listing and reading a folder while a delete in it waits")
 	t.Logf("ls and cat while a delete waits for the rate limit: %v", dur)
 	require.NoError(t, <-cp)
