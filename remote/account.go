@@ -3,6 +3,7 @@ package remote
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/pan123fs/pan123fs/remote/wire"
@@ -76,6 +77,9 @@ func (a Account) DeveloperWarning(now time.Time) string {
 	if !end.After(now) {
 		return fmt.Sprintf("the 123pan developer entitlement ended %s: the open API stops working; renew it on 123pan", when)
 	}
-	days := int(end.Sub(now).Hours() / 24)
-	return fmt.Sprintf("the 123pan developer entitlement ends %s (in %d days): the open API stops working then; renew it on 123pan", when, days)
+	in := "less than a day"
+	if days := math.Round(end.Sub(now).Hours() / 24); days >= 1 {
+		in = fmt.Sprintf("%d days", int(days))
+	}
+	return fmt.Sprintf("the 123pan developer entitlement ends %s (in %s): the open API stops working then; renew it on 123pan", when, in)
 }

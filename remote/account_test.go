@@ -116,6 +116,8 @@ func TestDeveloperWarning(t *testing.T) {
 		{"a year ahead", now.AddDate(1, 0, 0), ""},
 		{"in 3 days", now.Add(3*24*time.Hour + time.Minute), "ends 2026-03-04 12:01:00 China time (in 3 days)"},
 		{"in 13 days", now.Add(13 * 24 * time.Hour), "(in 13 days)"},
+		{"in 3 days less a second", now.Add(3*24*time.Hour - time.Second), "(in 3 days)"},
+		{"in 2 hours", now.Add(2 * time.Hour), "(in less than a day)"},
 		{"past", now.Add(-time.Hour), "ended 2026-03-01 11:00:00 China time"},
 	} {
 		got := Account{DeveloperEnd: tc.end}.DeveloperWarning(now)
