@@ -60,6 +60,14 @@ func TestUserInfoTrafficSurvivesRestart(t *testing.T) {
 	assert.EqualValues(t, 4700, e2.userInfo().DirectTraffic)
 }
 
+func TestUserInfoIsRateLimitedByItsName(t *testing.T) {
+	qps, err := ParseQPS("info=1")
+	require.NoError(t, err)
+	e := newEnv(t, Config{QPS: qps})
+	e.userInfo()
+	assert.Equal(t, wire.CodeTooMany, e.call(http.MethodGet, wire.PathUserInfo, nil, nil).Code, "a second call within the second")
+}
+
 func TestUserInfoMemberAndFreeShapes(t *testing.T) {
 	end := time.Date(2027, 5, 6, 7, 8, 9, 0, wire.ChinaTime)
 	temp := time.Date(2027, 1, 1, 0, 0, 0, 0, wire.ChinaTime)
