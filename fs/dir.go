@@ -43,7 +43,6 @@ var (
 	_ = (fs.NodeRmdirer)((*dirNode)(nil))
 	_ = (fs.NodeUnlinker)((*dirNode)(nil))
 	_ = (fs.NodeCreater)((*dirNode)(nil))
-	_ = (fs.NodeStatfser)((*dirNode)(nil))
 	_ = (fs.NodeLinker)((*dirNode)(nil))
 	_ = (fs.NodeSymlinker)((*dirNode)(nil))
 	_ = (fs.NodeMknoder)((*dirNode)(nil))
@@ -170,20 +169,6 @@ func (d *dirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 		list = append(list, fuse.DirEntry{Name: name, Mode: st.Mode, Ino: st.Ino})
 	}
 	return fs.NewListDirStream(list), 0
-}
-
-// Statfs returns plausible, large figures: the image host has no quota call.
-func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
-	const bsize = 4096
-	out.Bsize = bsize
-	out.Frsize = bsize
-	out.Blocks = (1 << 50) / bsize
-	out.Bfree = out.Blocks
-	out.Bavail = out.Blocks
-	out.Files = 1 << 32
-	out.Ffree = 1 << 32
-	out.NameLen = 255
-	return 0
 }
 
 // Link, Symlink and Mknod: the image host stores plain files only.

@@ -75,6 +75,9 @@ type Options struct {
 	// ControlSocket is the path of the status/sync socket, shown to
 	// `pan123fs status` as the root's user.pan123.control attribute.
 	ControlSocket string
+	// AccountRefresh is how old the account figures statfs and status show
+	// may grow before they are asked for again (default 45 s; account.go).
+	AccountRefresh time.Duration
 }
 
 func (o *Options) setDefaults() {
@@ -124,6 +127,7 @@ type FS struct {
 	opts     Options
 	log      *slog.Logger
 	root     *dirNode
+	acct     *accountView // user/info for statfs and status (account.go)
 
 	localIno atomic.Uint64 // inode numbers for nodes not on 123pan yet
 	served   atomic.Bool   // the kernel has the mount: it may be told of changes (notify.go)
@@ -153,6 +157,7 @@ func New(rc *remote.Client, sp *spool.Spool, j *spool.Journal, blocks *cache.Blo
 	}
 	f.deleter = remote.NewDeleter(rc, do)
 	f.queue = newUploadQueue(f, opts.Uploads)
+	f.acct = newAccountView(rc.Account, opts.AccountRefresh, opts.Logger)
 	f.root = &dirNode{fsys: f, mtime: time.Now()}
 	f.root.setID("")
 	return f

@@ -87,6 +87,7 @@ func (f *FS) Mount(mountpoint string, mo MountOptions) (*fuse.Server, error) {
 		return nil, err
 	}
 	f.served.Store(true)
+	f.acct.refresh() // early: the developer-end warning comes at start
 	if ra > 128<<10 {
 		if err := setKernelReadAhead(mountpoint, ra); err != nil {
 			f.log.Info("kernel read-ahead stays at 128 KiB (raising it takes root)", "err", err)
@@ -102,6 +103,7 @@ func (f *FS) Close(ctx context.Context) error {
 	err := f.queue.waitFor(ctx, f.queue.busy())
 	left := f.queue.busy()
 	f.queue.close()
+	f.acct.close()
 	if len(left) > 0 {
 		var bytes int64
 		for _, n := range left {

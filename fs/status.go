@@ -19,6 +19,8 @@ type Status struct {
 	Recovered      []Recovered `json:"recovered,omitempty"`
 	DeletesPending int         `json:"deletesPending"`
 	SpoolBytes     int64       `json:"spoolBytes"`
+	// Account is the last user/info answer (account.go); nil before one came.
+	Account *AccountStatus `json:"account,omitempty"`
 }
 
 // Item is one file not yet on 123pan.
@@ -51,7 +53,7 @@ func (f *FS) Metrics(w io.Writer) {
 
 // Status reports the files on their way to 123pan and the deletes queued.
 func (f *FS) Status() Status {
-	st := Status{SpoolBytes: f.spool.Used()}
+	st := Status{SpoolBytes: f.spool.Used(), Account: f.acct.status()}
 	if f.journal != nil {
 		st.DeletesPending = len(f.journal.PendingDeletes())
 	}

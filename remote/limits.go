@@ -27,6 +27,7 @@ var DefaultLimits = map[string]float64{
 	"mkdir":        2,
 	"create":       2,
 	"access_token": 1,
+	"info":         10, // user/info: 10 for free and member accounts (2025-10-28 table)
 
 	"get_upload_url":      DefaultOtherLimit,
 	"list_upload_parts":   DefaultOtherLimit,

@@ -23,6 +23,7 @@ func newEmulatorCmd() *cobra.Command {
 		tokenTTL, asyncDelay, presignTTL        time.Duration
 		slowDelay                               time.Duration
 		rejectEmpty, http429, allowRemote       bool
+		account                                 accountFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "emulator",
@@ -61,6 +62,7 @@ Control endpoints (no auth, not counted, never faulted):
 				HTTP429: http429, RejectEmpty: rejectEmpty, AllowRemoteOffline: allowRemote, Seed: seed,
 				Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 			}
+			cfg.Account = account.config()
 			if clientSecret != "" {
 				warnSecretOnCommandLine(cfg.Logger)
 			}
@@ -114,5 +116,6 @@ Control endpoints (no auth, not counted, never faulted):
 	f.BoolVar(&allowRemote, "allow-remote-offline", false, "let offline migration fetch non-loopback URLs")
 	f.Int64Var(&seed, "seed", 0, "random seed for faults and IDs (0 = time-based)")
 	f.StringVar(&logLevel, "log-level", "info", "log level on stderr: debug, info, warn, error")
+	account.register(f)
 	return cmd
 }

@@ -21,7 +21,9 @@ func newStatusCmd() *cobra.Command {
 		Short: "Show the uploads and deletes a mount has not finished",
 		Long: `Show the files of the mount at MOUNTPOINT that are not on 123pan yet
 (writing, pending, uploading with bytes done and total, failed with the
-reason), the deletes queued, and the files kept aside after a crash.`,
+reason), the deletes queued, and the files kept aside after a crash; then the
+account's space and direct-link traffic left, and when the developer
+entitlement ends (a WARNING within 14 days of it: the open API stops then).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := fetchStatus(args[0])
@@ -58,7 +60,8 @@ func fetchStatus(mnt string) (*pfs.Status, error) {
 	return &st, nil
 }
 
-func printStatus(w io.Writer, st *pfs.Status) {
+// printPending prints the files and deletes not on 123pan yet.
+func printPending(w io.Writer, st *pfs.Status) {
 	if len(st.Items) == 0 && st.DeletesPending == 0 && len(st.Recovered) == 0 {
 		fmt.Fprintln(w, "everything is on 123pan")
 		return

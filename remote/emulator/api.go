@@ -93,6 +93,7 @@ type endpoint struct {
 func (s *Server) endpoints() []endpoint {
 	return []endpoint{
 		{http.MethodPost, wire.PathAccessToken, false, false, s.handleAccessToken},
+		{http.MethodGet, wire.PathUserInfo, true, false, s.handleUserInfo},
 		{http.MethodPost, wire.PathMkdir, true, false, s.handleMkdir},
 		{http.MethodPost, wire.PathCreate, true, false, s.handleCreate},
 		{http.MethodPost, wire.PathGetUploadURL, true, false, s.handleGetUploadURL},

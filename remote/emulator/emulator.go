@@ -65,6 +65,9 @@ type Config struct {
 	AllowRemoteOffline bool  // offline migration may fetch non-loopback URLs
 	Seed               int64 // RNG seed for faults and IDs; 0 = time-based
 	Logger             *slog.Logger
+
+	// Account is what user/info reports (account.go).
+	Account AccountConfig
 }
 
 // Server is a running (or ready to run) emulator.
@@ -117,6 +120,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.PresignTTL <= 0 {
 		cfg.PresignTTL = DefaultPresignTTL
 	}
+	cfg.Account = cfg.Account.withDefaults(time.Now())
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}

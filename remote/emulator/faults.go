@@ -90,7 +90,7 @@ func QPSNames() []string {
 	for _, p := range []string{wire.PathAccessToken, wire.PathMkdir, wire.PathCreate, wire.PathGetUploadURL,
 		wire.PathListUploadParts, wire.PathUploadComplete, wire.PathUploadAsyncResult, wire.PathDetail,
 		wire.PathList, wire.PathDelete, wire.PathMove, wire.PathCopy, wire.PathCopyProcess, wire.PathCopyFail,
-		wire.PathOffline, wire.PathOfflineProcess} {
+		wire.PathOffline, wire.PathOfflineProcess, wire.PathUserInfo} {
 		seen[p[strings.LastIndex(p, "/")+1:]] = true
 	}
 	var out []string

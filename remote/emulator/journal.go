@@ -67,6 +67,7 @@ type snapshot struct {
 	Tokens  []*token         `json:"tokens"`
 	Pres    []*preupload     `json:"pres"`
 	Drives  []*driveFile     `json:"drives"`
+	Traffic int64            `json:"traffic,omitempty"` // state.traffic
 }
 
 type journal struct {
@@ -91,6 +92,7 @@ func (st *state) apply(o *op) {
 	if t := o.Traffic; t != nil {
 		if e := st.entries[t.ID]; e != nil {
 			e.Traffic += t.Add
+			st.traffic += t.Add
 		}
 	}
 	if t := o.Tokens; t != nil {
@@ -155,6 +157,7 @@ func (s *Server) load() error {
 				return fmt.Errorf("%s: %w", snapshotFile, err)
 			}
 			seq = snap.Seq
+			st.traffic = snap.Traffic
 			st.apply(&op{Meta: &snap.Meta, Put: snap.Entries})
 			for id, q := range snap.Gone {
 				st.gone[id] = q
@@ -253,7 +256,7 @@ func (s *Server) replay(seq int64) (int64, error) {
 // snapshotLocked writes the whole state atomically and empties the journal.
 func (s *Server) snapshotLocked() error {
 	st := s.st
-	snap := snapshot{Seq: s.jr.seq, NextSeq: st.nextSeq, Meta: st.meta, Gone: st.gone}
+	snap := snapshot{Seq: s.jr.seq, NextSeq: st.nextSeq, Meta: st.meta, Gone: st.gone, Traffic: st.traffic}
 	for _, e := range st.entries {
 		snap.Entries = append(snap.Entries, e)
 	}

@@ -59,6 +59,8 @@ type state struct {
 	nextSeq   int64
 	loading   bool // replaying: blob files are not touched
 	dir       string
+
+	traffic int64 // bytes the download links served, deleted files' included
 }
 
 func newState(dir string) *state {

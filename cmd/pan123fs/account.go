@@ -1,0 +1,47 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	pfs "github.com/pan123fs/pan123fs/fs"
+	"github.com/pan123fs/pan123fs/remote/emulator"
+	"github.com/pan123fs/pan123fs/remote/wire"
+)
+
+// accountFlags are the emulator's flags for the account user/info
+// describes.
+type accountFlags struct {
+	member        bool
+	directTraffic int64
+	developerEnds time.Duration
+}
+
+func (a *accountFlags) register(f *pflag.FlagSet) {
+	f.BoolVar(&a.member, "member", false, "emulate a member (vip) account: more space and direct-link traffic, an SVIP entry in vipInfo")
+	f.Int64Var(&a.directTraffic, "direct-traffic", 0, "direct-link traffic allowance in bytes that downloads use up (default 10 GiB, 1 TiB with --member)")
+	f.DurationVar(&a.developerEnds, "developer-ends-in", emulator.DefaultDeveloperTerm, "how long after start the developer entitlement (developerInfo.endTime) ends; negative: ended that long ago")
+}
+
+func (a *accountFlags) config() emulator.AccountConfig {
+	return emulator.AccountConfig{Member: a.member, DirectTraffic: a.directTraffic, DeveloperEnd: time.Now().Add(a.developerEnds)}
+}
+
+// printStatus prints what is not on 123pan yet, then the account.
+func printStatus(w io.Writer, st *pfs.Status) {
+	printPending(w, st)
+	a := st.Account
+	if a == nil {
+		return
+	}
+	fmt.Fprintf(w, "123pan space: %s used of %s, %s free; direct-link traffic left: %s\n",
+		humanBytes(a.Used), humanBytes(a.Total), humanBytes(a.Free), humanBytes(a.DirectTraffic))
+	if a.Warning != "" {
+		fmt.Fprintf(w, "WARNING: %s\n", a.Warning)
+	} else if !a.DeveloperEnd.IsZero() {
+		fmt.Fprintf(w, "developer entitlement ends %s China time\n", wire.FormatTime(a.DeveloperEnd))
+	}
+}

@@ -1,0 +1,139 @@
+package fs
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/pan123fs/pan123fs/remote"
+	"github.com/pan123fs/pan123fs/remote/wire"
+)
+
+// Account answers are kept accountRefresh (Options.AccountRefresh) before
+// statfs or status asks again, a fetch takes at most accountTimeout, and
+// the first statfs waits at most accountFirstWait for the first answer.
+const (
+	accountRefresh   = 45 * time.Second
+	accountTimeout   = 30 * time.Second
+	accountFirstWait = 2 * time.Second
+)
+
+// accountView keeps the last user/info answer for statfs and status, and
+// refreshes it in the background: a reader never waits for the network
+// once an answer is known, and mu is never held across the call (a fetch
+// runs in its own goroutine; at most one is in flight).
+type accountView struct {
+	fetch func(context.Context) (remote.Account, error)
+	every time.Duration // refresh interval
+	log   *slog.Logger
+	ctx   context.Context // ends at close: a fetch in flight gives up
+	stop  context.CancelFunc
+
+	mu       sync.Mutex
+	acct     remote.Account // GUARDED_BY(mu)
+	known    bool           // acct holds an answer; GUARDED_BY(mu)
+	tried    time.Time      // when the last fetch started; GUARDED_BY(mu)
+	inflight chan struct{}  // closed when the fetch in flight ends, nil if none; GUARDED_BY(mu)
+	lastErr  error          // why the last fetch failed, nil if it did not; GUARDED_BY(mu)
+	warned   time.Time      // the developer end last warned about; GUARDED_BY(mu)
+}
+
+func newAccountView(fetch func(context.Context) (remote.Account, error), every time.Duration, log *slog.Logger) *accountView {
+	if every <= 0 {
+		every = accountRefresh
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	return &accountView{fetch: fetch, every: every, log: log, ctx: ctx, stop: stop}
+}
+
+// get returns the last answer (ok false: none yet), starting a refresh
+// when it is older than the refresh interval. With no answer yet it waits up to
+// wait for the refresh to end.
+func (v *accountView) get(wait time.Duration) (remote.Account, bool) {
+	v.mu.Lock()
+	done := v.refreshLocked()
+	known := v.known
+	v.mu.Unlock()
+	if !known && done != nil && wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-done:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.acct, v.known
+}
+
+// refresh starts a fetch unless one is in flight or the last started
+// less than the refresh interval ago.
+func (v *accountView) refresh() {
+	v.mu.Lock()
+	v.refreshLocked()
+	v.mu.Unlock()
+}
+
+// refreshLocked is refresh with mu held; it returns the channel of the
+// fetch in flight, if any. The fetch itself runs without mu.
+func (v *accountView) refreshLocked() chan struct{} {
+	if v.inflight != nil || (!v.tried.IsZero() && time.Since(v.tried) < v.every) || v.ctx.Err() != nil {
+		return v.inflight
+	}
+	v.tried = time.Now()
+	done := make(chan struct{})
+	v.inflight = done
+	go func() {
+		defer close(done)
+		ctx, cancel := context.WithTimeout(v.ctx, accountTimeout)
+		a, err := v.fetch(ctx)
+		cancel()
+		v.mu.Lock()
+		v.inflight = nil
+		v.lastErr = err
+		var warn string
+		if err == nil {
+			v.acct, v.known = a, true
+			if w := a.DeveloperWarning(time.Now()); w != "" && !a.DeveloperEnd.Equal(v.warned) {
+				v.warned, warn = a.DeveloperEnd, w
+			}
+		}
+		v.mu.Unlock()
+		switch {
+		case err != nil && v.ctx.Err() == nil:
+			v.log.Info("123pan account figures not fetched; statfs shows the last known", "err", err)
+		case warn != "":
+			v.log.Warn(warn, "developerEnd", wire.FormatTime(a.DeveloperEnd))
+		}
+	}()
+	return done
+}
+
+// close stops a fetch in flight and any later one.
+func (v *accountView) close() { v.stop() }
+
+// AccountStatus is the account as `pan123fs status` shows it: figures of
+// the last user/info answer (absent until one came).
+type AccountStatus struct {
+	Used          int64     `json:"used"`
+	Total         int64     `json:"total"`
+	Free          int64     `json:"free"`
+	DirectTraffic int64     `json:"directTraffic"` // remaining direct-link traffic, bytes
+	Member        bool      `json:"member"`
+	DeveloperEnd  time.Time `json:"developerEnd,omitzero"`
+	// Warning says the developer entitlement ends within 14 days or has
+	// ended (the open API stops working then); "" otherwise.
+	Warning string `json:"warning,omitempty"`
+}
+
+// status is the last answer for Status, without waiting; nil if none.
+func (v *accountView) status() *AccountStatus {
+	a, ok := v.get(0)
+	if !ok {
+		return nil
+	}
+	return &AccountStatus{Used: a.Used, Total: a.Total, Free: a.Free(), DirectTraffic: a.DirectTraffic,
+		Member: a.Member, DeveloperEnd: a.DeveloperEnd, Warning: a.DeveloperWarning(time.Now())}
+}
