@@ -92,6 +92,7 @@ func (v *accountView) refreshLocked() chan struct{} {
 		cancel()
 		v.mu.Lock()
 		v.inflight = nil
+		v.tried = time.Now() // the answer's age counts from here
 		v.lastErr = err
 		var warn string
 		if err == nil {

@@ -12,11 +12,15 @@ var _ = (fs.NodeStatfser)((*dirNode)(nil))
 
 const statfsBlock = 4096
 
+// unknownSpace is what statfs reports before 123pan told the account's
+// space (1 PiB, all free).
+const unknownSpace = 1 << 50
+
 // Statfs reports the account's space as the last user/info answer gave it
 // (accountView): total is the permanent space plus unexpired temporary
 // space, free is total minus used. Before the first answer (the first
-// statfs waits up to accountFirstWait for it) every block figure is 0:
-// unknown. The image host counts no inodes, so the file counts are large
+// statfs waits up to accountFirstWait for it) it reports unknownSpace,
+// all free. The image host counts no inodes, so the file counts are large
 // constants. Direct-link traffic has no statfs field: `pan123fs status`
 // shows it.
 func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
@@ -27,6 +31,10 @@ func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno
 	out.Ffree = 1 << 32
 	a, ok := d.fsys.acct.get(accountFirstWait)
 	if !ok {
+		// Unknown: large figures, not zeros, which file managers would
+		// take for a full disk and refuse to copy.
+		out.Blocks = unknownSpace / statfsBlock
+		out.Bfree, out.Bavail = out.Blocks, out.Blocks
 		return 0
 	}
 	out.Blocks = uint64(a.Total) / statfsBlock
