@@ -41,6 +41,10 @@ var (
 	// presigned URL has expired (or is otherwise unusable) and must be
 	// fetched again.
 	ErrPresignExpired = errors.New("123pan: presigned upload URL refused")
+	// ErrRootUnknown: a move into the root needs the root folder's own ID
+	// (the service refuses an empty toParentFileID), and no top-level
+	// entry showed it as its parentFileId.
+	ErrRootUnknown = errors.New("123pan: the root folder's own ID is unknown")
 )
 
 // Endpoint names used in APIError for requests that are not API calls.

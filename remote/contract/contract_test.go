@@ -369,14 +369,23 @@ func TestMove(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, dir, string(e.ParentFileID), "b stays where it was")
 
-		// Into the root under a unique name, and back.
+		// Into the root under a unique name, and back. The service refuses
+		// an empty toParentFileID (不能为空); the client sends the root's ID.
 		g := tg.upload(t, dir, "root-trip-"+randHex(6)+".bin", randBytes(5))
+		a0 := tg.raw(t, tg.token(t), http.MethodPost, wire.PathMove, nil, map[string]any{"fileIDs": []string{g}, "toParentFileID": ""})
+		assert.NotEqual(t, wire.CodeOK, a0.Code, "move with an empty toParentFileID: %v", a0)
 		require.NoError(t, tg.c.Move(ctx, []string{g}, ""))
+		t.Cleanup(func() {
+			ctx, cancel := bgContext()
+			defer cancel()
+			_ = tg.c.Delete(ctx, []string{g}) // in case it stays in the root
+		})
 		e, err = tg.c.Detail(ctx, g)
 		require.NoError(t, err)
 		root, err := tg.c.RootID(ctx)
 		require.NoError(t, err)
-		assert.Contains(t, []string{"", root}, string(e.ParentFileID), "parent of a file moved to the root")
+		require.NotEmpty(t, root, "the root's own ID")
+		assert.Equal(t, root, string(e.ParentFileID), "parent of a file moved to the root")
 		require.NoError(t, tg.c.Move(ctx, []string{g}, dir))
 		e, err = tg.c.Detail(ctx, g)
 		require.NoError(t, err)
@@ -386,6 +395,57 @@ func TestMove(t *testing.T) {
 		require.Error(t, err, "moving an ID that never was")
 		if tg.emu != nil {
 			assert.ErrorIs(t, err, remote.ErrNotFound)
+		}
+	})
+}
+
+// The root has an ID of its own: top-level entries show it as
+// parentFileId, and "" and that ID both address the root for list, mkdir
+// and create.
+func TestRootAddressing(t *testing.T) {
+	parallel(t)
+	run(t, func(t *testing.T, tg *target) {
+		ctx := t.Context()
+		dir := tg.folder(t) // a top-level entry, so the root lists something
+		e, err := tg.c.Detail(ctx, dir)
+		require.NoError(t, err)
+		root := string(e.ParentFileID)
+		require.NotEmpty(t, root, "parentFileId of a top-level folder")
+		learnt, err := tg.c.RootID(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, root, learnt, "the root ID the client learns")
+
+		sub, err := tg.c.Mkdir(ctx, root, "pan123fs-contract-rootid-"+randHex(4))
+		require.NoError(t, err, "mkdir with parentID = the root's ID")
+		t.Cleanup(func() {
+			ctx, cancel := bgContext()
+			defer cancel()
+			_ = tg.removeTree(ctx, sub)
+		})
+		b := randBytes(321)
+		name := "pan123fs-contract-rootid-" + randHex(4) + ".bin"
+		f := tg.upload(t, root, name, b)
+		t.Cleanup(func() {
+			ctx, cancel := bgContext()
+			defer cancel()
+			_ = tg.c.Delete(ctx, []string{f})
+		})
+		tg.requireFile(t, f, root, name, b)
+
+		ids := func(folder string) map[string]bool {
+			all, err := tg.c.ListAll(ctx, folder)
+			require.NoError(t, err, "list %q", folder)
+			m := map[string]bool{}
+			for _, e := range all {
+				m[string(e.FileID)] = true
+				assert.Equal(t, root, string(e.ParentFileID), "parentFileId of top-level %s", e.Filename)
+			}
+			return m
+		}
+		byEmpty, byID := ids(""), ids(root)
+		assert.Equal(t, byEmpty, byID, `list of "" and of the root's ID`)
+		for _, id := range []string{dir, sub, f} {
+			assert.True(t, byEmpty[id], "%s listed in the root", id)
 		}
 	})
 }

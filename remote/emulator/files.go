@@ -200,6 +200,10 @@ func (s *Server) handleMove(c *call) (any, *apiError) {
 	if ae := checkIDs(req.FileIDs); ae != nil {
 		return nil, ae
 	}
+	if req.ToParentFileID == "" {
+		// The official page: 不能为空. Into the root takes the root's own ID.
+		return nil, errf(wire.CodeInternal, "toParentFileID不能为空")
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	target, ae := s.st.lookupFolder(req.ToParentFileID)
