@@ -237,6 +237,51 @@ func TestAsyncCompletion(t *testing.T) {
 	})
 }
 
+// A resumed upload: list_upload_parts answers partNumber as a string, as
+// the official example shows; the client reads it and sends only the
+// slices the service does not hold.
+func TestResumeReadsStringPartNumbers(t *testing.T) {
+	parallel(t)
+	run(t, func(t *testing.T, tg *target) {
+		ctx := t.Context()
+		dir := tg.folder(t)
+		slice := tg.sliceSize(t, dir)
+		needSmallSlices(t, tg, slice)
+		b := randBytes(int(3*slice + 99))
+		cr, err := tg.c.Create(ctx, dir, "resumed.bin", md5hex(b), int64(len(b)))
+		require.NoError(t, err)
+		require.False(t, cr.Reuse)
+		for no := 1; no <= 2; no++ { // two of four slices, then "the process dies"
+			u, err := tg.c.GetUploadURL(ctx, cr.PreuploadID, no)
+			require.NoError(t, err)
+			off := int64(no-1) * slice
+			require.NoError(t, tg.c.PutSlice(ctx, u, bytes.NewReader(b[off:off+slice]), slice), "PUT slice %d", no)
+		}
+		a := tg.raw(t, tg.token(t), http.MethodPost, wire.PathListUploadParts, nil, wire.PreuploadRequest{PreuploadID: cr.PreuploadID})
+		require.Equal(t, wire.CodeOK, a.Code, "list_upload_parts: %v", a)
+		var raw struct {
+			Parts []map[string]json.RawMessage `json:"parts"`
+		}
+		require.NoError(t, json.Unmarshal(a.Data, &raw))
+		require.Len(t, raw.Parts, 2, "parts after two slices: %s", a.Data)
+		if tg.emu != nil {
+			assert.Equal(t, `"1"`, string(raw.Parts[0]["partNumber"]), "partNumber as the official example sends it")
+		}
+
+		var puts int64
+		if tg.emu != nil {
+			puts = tg.puts()
+		}
+		res, err := tg.c.ResumeUpload(ctx, cr.PreuploadID, remote.UploadInput{ParentID: dir, Name: "resumed.bin",
+			Src: bytes.NewReader(b), Size: int64(len(b)), MD5: md5hex(b), SliceSize: cr.SliceSize})
+		require.NoError(t, err)
+		if tg.emu != nil {
+			assert.Equal(t, int64(2), tg.puts()-puts, "slices sent by the resume: only 3 and 4")
+		}
+		tg.requireFile(t, res.FileID, dir, "resumed.bin", b)
+	})
+}
+
 // detail and list: every field of a file and a folder, a missing ID, an
 // empty folder.
 func TestDetailList(t *testing.T) {
@@ -482,7 +527,7 @@ func TestCopy(t *testing.T) {
 		assert.True(t, seen[wire.CopyWaiting] || seen[wire.CopyRunning], "statuses seen: %v", seen)
 		fails, err := tg.c.CopyFailures(ctx, task, 1, 100)
 		require.NoError(t, err)
-		assert.Equal(t, int64(1), fails.Total)
+		assert.Equal(t, wire.Int(1), fails.Total)
 		require.Len(t, fails.List, 1)
 		assert.Equal(t, wire.ID(bad), fails.List[0].FileID)
 		assert.Equal(t, "notes.txt", fails.List[0].Filename)
@@ -504,6 +549,38 @@ func TestCopy(t *testing.T) {
 		assert.NotEmpty(t, final.FailMsg)
 		_, err = tg.c.CopyProcess(ctx, "no-such-task")
 		assert.Error(t, err, "progress of an unknown task")
+
+		// An image of the same etag and size in the folder is overwritten
+		// by the copy (将覆盖原图片).
+		same := randBytes(999)
+		old := tg.upload(t, dir, "old.png", same)
+		again, err := tg.emu.SeedDrive("again.png", same)
+		require.NoError(t, err)
+		task3, err := tg.c.Copy(ctx, []string{again}, dir)
+		require.NoError(t, err)
+		waitFor(t, 10*time.Second, 20*time.Millisecond, "copy task 3", func() bool {
+			p, err := tg.c.CopyProcess(ctx, task3)
+			require.NoError(t, err)
+			final = p
+			return p.Status == wire.CopyDone || p.Status == wire.CopyFailed
+		})
+		require.Equal(t, wire.CopyDone, final.Status, "copy onto the same image: %+v", final)
+		assert.ElementsMatch(t, []string{"pic.png", "again.png"}, tg.names(t, dir), "the copy took the old image's place")
+		_, err = tg.c.Detail(ctx, old)
+		assert.ErrorIs(t, err, remote.ErrNotFound, "the overwritten image")
+
+		// At most three copy tasks at once: the fourth is refused.
+		for i := range 3 {
+			_, err := tg.c.Copy(ctx, []string{good}, dir)
+			require.NoError(t, err, "copy task %d of 3", i+1)
+		}
+		_, err = tg.c.Copy(ctx, []string{good}, dir)
+		require.Error(t, err, "a fourth copy task while three run")
+		assert.NotZero(t, apiCode(err), "a fourth copy task: %v", err)
+		waitFor(t, 10*time.Second, 20*time.Millisecond, "a free copy slot", func() bool {
+			_, err := tg.c.Copy(ctx, []string{good}, dir)
+			return err == nil
+		})
 	})
 }
 
@@ -540,7 +617,7 @@ func TestOffline(t *testing.T) {
 		require.NoError(t, err)
 		p := wait(task)
 		assert.Equal(t, wire.OfflineDone, p.Status)
-		assert.Equal(t, 100.0, p.Process)
+		assert.Equal(t, wire.Int(100), p.Process)
 
 		img2 := randBytes(100)
 		src2 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(img2) }))
@@ -564,6 +641,32 @@ func TestOffline(t *testing.T) {
 		require.Contains(t, byName, "renamed.jpg")
 		tg.requireFile(t, byName["cat.png"], dir, "cat.png", img)
 		tg.requireFile(t, byName["renamed.jpg"], dir, "renamed.jpg", img2)
+
+		// The callback body as documented: url, status 0 success / 1
+		// failure, failReason, fileID.
+		bodies := make(chan map[string]any, 2)
+		cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var m map[string]any
+			assert.NoError(t, json.NewDecoder(r.Body).Decode(&m), "callback body")
+			bodies <- m
+		}))
+		t.Cleanup(cb.Close)
+		img3 := randBytes(300)
+		src3 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(img3) }))
+		t.Cleanup(src3.Close)
+		task, err = tg.c.OfflineDownload(ctx, wire.OfflineRequest{URL: src3.URL + "/cb.png", BusinessDirID: dir, CallBackURL: cb.URL})
+		require.NoError(t, err)
+		require.Equal(t, wire.OfflineDone, wait(task).Status)
+		got := <-bodies
+		id, _ := got["fileID"].(string)
+		assert.Equal(t, map[string]any{"url": src3.URL + "/cb.png", "status": 0.0, "failReason": "", "fileID": id}, got, "callback of a success")
+		tg.requireFile(t, id, dir, "cb.png", img3)
+		task, err = tg.c.OfflineDownload(ctx, wire.OfflineRequest{URL: src.URL + "/absent.png", BusinessDirID: dir, CallBackURL: cb.URL})
+		require.NoError(t, err)
+		require.Equal(t, wire.OfflineFailed, wait(task).Status)
+		got = <-bodies
+		assert.Equal(t, 1.0, got["status"], "callback of a failure: %v", got)
+		assert.NotEmpty(t, got["failReason"], "callback of a failure: %v", got)
 	})
 }
 
