@@ -159,6 +159,41 @@ func TestUploadSingleSlice(t *testing.T) {
 	})
 }
 
+// A single-slice upload above a size answers async:true, completed:false
+// (the official example, a 22 MB single-slice file); the client polls.
+func TestSingleSliceAsync(t *testing.T) {
+	parallel(t)
+	run(t, func(t *testing.T, tg *target) {
+		if tg.canConfigure { // slices larger than the file, default AsyncAbove
+			tg = tg.configured(t, emulator.Config{SliceSize: 4 << 20}, nil)
+		}
+		ctx := t.Context()
+		dir := tg.folder(t)
+		b := randBytes(emulator.DefaultAsyncAbove + 1)
+		cr, err := tg.c.Create(ctx, dir, "big-single.png", md5hex(b), int64(len(b)))
+		require.NoError(t, err)
+		require.Greater(t, cr.SliceSize, int64(len(b)), "one slice")
+		u, err := tg.c.GetUploadURL(ctx, cr.PreuploadID, 1)
+		require.NoError(t, err)
+		require.NoError(t, tg.c.PutSlice(ctx, u, bytes.NewReader(b), int64(len(b))))
+		d, err := tg.c.UploadComplete(ctx, cr.PreuploadID)
+		require.NoError(t, err)
+		id := string(d.FileID)
+		if tg.emu != nil {
+			assert.True(t, bool(d.Async), "single slice above %d bytes: async", emulator.DefaultAsyncAbove)
+			assert.False(t, bool(d.Completed), "single slice above %d bytes: completed", emulator.DefaultAsyncAbove)
+		}
+		if !d.Completed || id == "" {
+			id = pollAsync(t, tg, cr.PreuploadID)
+		}
+		tg.requireFile(t, id, dir, "big-single.png", b)
+
+		// The high-level upload copes the same way.
+		b2 := randBytes(emulator.DefaultAsyncAbove + 77)
+		tg.requireFile(t, tg.upload(t, dir, "big-single-2.png", b2), dir, "big-single-2.png", b2)
+	})
+}
+
 // pollAsync polls upload_async_result, sleeping the target's interval
 // before each poll, until completed, and returns the fileID.
 func pollAsync(t *testing.T, tg *target, preuploadID string) string {

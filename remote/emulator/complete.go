@@ -14,7 +14,8 @@ import (
 
 // handleUploadComplete is POST /upload/v1/oss/file/upload_complete. It
 // concatenates the slices, checks the md5 against create's etag, and then
-// creates the file at once (one slice) or after AsyncDelay (several).
+// creates the file at once (one slice up to AsyncAbove) or after AsyncDelay
+// (several slices, or one larger slice).
 func (s *Server) handleUploadComplete(c *call) (any, *apiError) {
 	var req wire.PreuploadRequest
 	if ae := c.decode(&req, "preuploadID"); ae != nil {
@@ -26,11 +27,11 @@ func (s *Server) handleUploadComplete(c *call) (any, *apiError) {
 		s.mu.Unlock()
 		return nil, ae
 	}
-	multi := p.slices() > 1
+	async := s.isAsync(p)
 	switch {
 	case p.State == preDone:
 		s.mu.Unlock()
-		return wire.UploadCompleteData{Completed: true, Async: wire.Flag(multi), FileID: wire.ID(p.FileID)}, nil
+		return wire.UploadCompleteData{Completed: true, Async: wire.Flag(async), FileID: wire.ID(p.FileID)}, nil
 	case p.State == preAssembled:
 		s.mu.Unlock()
 		return wire.UploadCompleteData{Async: true}, nil
@@ -85,7 +86,7 @@ func (s *Server) handleUploadComplete(c *call) (any, *apiError) {
 	np := *p
 	np.State = preAssembled
 	np.ReadyAt = time.Now()
-	if multi {
+	if async {
 		np.ReadyAt = np.ReadyAt.Add(s.cfg.AsyncDelay)
 	}
 	err = s.commitLocked(&op{Pre: &np})
@@ -94,7 +95,7 @@ func (s *Server) handleUploadComplete(c *call) (any, *apiError) {
 		return nil, errf(wire.CodeInternal, "%v", err)
 	}
 	os.RemoveAll(s.partsDir(p.ID))
-	if multi && s.cfg.AsyncDelay > 0 {
+	if async && s.cfg.AsyncDelay > 0 {
 		s.scheduleFinalizeLocked(&np)
 		return wire.UploadCompleteData{Async: true}, nil
 	}
@@ -102,10 +103,16 @@ func (s *Server) handleUploadComplete(c *call) (any, *apiError) {
 	if done.State == preFailed {
 		return nil, preState(done)
 	}
-	if multi {
+	if async {
 		return wire.UploadCompleteData{Async: true}, nil
 	}
 	return wire.UploadCompleteData{Completed: true, FileID: wire.ID(done.FileID)}, nil
+}
+
+// isAsync tells whether upload_complete answers async for p: several
+// slices, or one slice larger than AsyncAbove.
+func (s *Server) isAsync(p *preupload) bool {
+	return p.slices() > 1 || (s.cfg.AsyncAbove >= 0 && p.Size > s.cfg.AsyncAbove)
 }
 
 // readyToCompleteLocked checks that every slice arrived, the folder still
