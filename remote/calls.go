@@ -179,7 +179,9 @@ func (c *Client) Delete(ctx context.Context, ids []string) error {
 // sends the root's own ID, learnt (once) from the root's listing. move is
 // not idempotent: after an ambiguous failure the client asks detail for
 // each entry of the batch and moves again only those whose parent is not
-// yet toParent. On failure the batches before the failing one are done.
+// yet toParent; so it does when the service refuses a batch because an
+// entry is already in toParent. On failure the batches before the failing
+// one are done.
 func (c *Client) Move(ctx context.Context, ids []string, toParent string) error {
 	if toParent == "" && len(ids) > 0 {
 		root, err := c.RootID(ctx)
@@ -193,10 +195,21 @@ func (c *Client) Move(ctx context.Context, ids []string, toParent string) error 
 	}
 	for b := range batches(ids) {
 		pending := b
+		var check func(ctx context.Context) (bool, error)
 		op := func(ctx context.Context) error {
+			err := c.send(ctx, post(wire.PathMove, wire.MoveRequest{FileIDs: pending, ToParentFileID: toParent}), nil)
+			if !errors.Is(err, ErrAlreadyThere) {
+				return err
+			}
+			// The whole batch is refused when one entry is in toParent
+			// already: move the others.
+			done, cerr := check(ctx)
+			if cerr != nil || done {
+				return cerr
+			}
 			return c.send(ctx, post(wire.PathMove, wire.MoveRequest{FileIDs: pending, ToParentFileID: toParent}), nil)
 		}
-		check := func(ctx context.Context) (bool, error) {
+		check = func(ctx context.Context) (bool, error) {
 			var left []string
 			for _, id := range pending {
 				e, err := c.Detail(ctx, id)

@@ -858,6 +858,46 @@ func TestNameClash(t *testing.T) {
 		assert.ErrorIs(t, err, remote.ErrNameClash, "Upload onto a taken name gave %+v", res)
 		assert.ElementsMatch(t, []string{"taken.bin", "taken-dir", "other"}, tg.names(t, dir))
 		assert.ElementsMatch(t, []string{"taken.bin", "taken-dir"}, tg.names(t, other))
+
+		// The real service's wording, raw (emulator; the real one may vary
+		// and the client only needs 重名 / 同名 / 重复).
+		if tg.emu != nil {
+			tok := tg.token(t)
+			a := tg.raw(t, tok, http.MethodPost, wire.PathMkdir, nil, map[string]any{"name": "taken-dir", "parentID": dir, "type": wire.TypeImageHost})
+			assert.Contains(t, a.Message, "已经有同名文件夹", "mkdir clash: %v", a)
+			a = tg.raw(t, tok, http.MethodPost, wire.PathCreate, nil, map[string]any{"parentFileID": dir, "filename": "taken.bin",
+				"etag": md5hex(fresh), "size": len(fresh), "type": wire.TypeImageHost})
+			assert.Contains(t, a.Message, "该目录下文件名重复无法创建", "create clash: %v", a)
+			a = tg.raw(t, tok, http.MethodPost, wire.PathUploadComplete, nil, map[string]any{"preuploadID": ""})
+			assert.Contains(t, a.Message, "预上传ID不能为空", "complete without a preuploadID: %v", a)
+			a = tg.raw(t, "not-a-token", http.MethodPost, wire.PathList, nil, wire.ListRequest{Limit: 1, Type: wire.TypeImageHost})
+			assert.Equal(t, wire.CodeUnauthorized, a.Code, "a bad token: %v", a)
+			assert.Contains(t, a.Message, "无效的登录信息", "a bad token: %v", a)
+		}
+	})
+}
+
+// A move into the folder an entry is in is refused by the service
+// (文件已在当前文件夹中，请选择其他文件夹); the client moves the rest of the
+// batch and counts the one already there as moved.
+func TestMoveIntoTheFolderItIsIn(t *testing.T) {
+	parallel(t)
+	run(t, func(t *testing.T, tg *target) {
+		ctx := t.Context()
+		dir := tg.folder(t)
+		sub, err := tg.c.Mkdir(ctx, dir, "sub")
+		require.NoError(t, err)
+		here := tg.upload(t, sub, "here.bin", randBytes(7))
+		there := tg.upload(t, dir, "there.bin", randBytes(8))
+		a := tg.raw(t, tg.token(t), http.MethodPost, wire.PathMove, nil, map[string]any{"fileIDs": []string{here}, "toParentFileID": sub})
+		if tg.emu != nil { // the cloud drive refuses it; whether the image host does is unknown
+			assert.Equal(t, wire.CodeInternal, a.Code, "move into the folder it is in: %v", a)
+			assert.Contains(t, a.Message, "文件已在当前文件夹中", "move into the folder it is in: %v", a)
+		}
+		require.NoError(t, tg.c.Move(ctx, []string{here}, sub), "Move into the folder it is in")
+		require.NoError(t, tg.c.Move(ctx, []string{here, there}, sub), "Move of a batch, one already there")
+		assert.ElementsMatch(t, []string{"here.bin", "there.bin"}, tg.names(t, sub))
+		assert.Equal(t, []string{"sub"}, tg.names(t, dir))
 	})
 }
 

@@ -136,7 +136,7 @@ func (s *Server) readyToCompleteLocked(p *preupload) *apiError {
 		return errf(wire.CodeNotFound, "the target folder of this upload no longer exists: %s", ae.msg)
 	}
 	if s.st.childNamed(parent, p.Name) != "" {
-		return errClash(p.Name)
+		return errClash(msgFileClash, p.Name)
 	}
 	return nil
 }
@@ -188,7 +188,7 @@ func (s *Server) finalizeLocked(id string) *preupload {
 		np.State, np.FailCode = preFailed, wire.CodeNotFound
 		np.FailMsg = "the target folder of this upload was deleted before it completed: " + ae.msg
 	case s.st.childNamed(parent, p.Name) != "":
-		np.State, np.FailCode, np.FailMsg = preFailed, wire.CodeInternal, errClash(p.Name).msg
+		np.State, np.FailCode, np.FailMsg = preFailed, wire.CodeInternal, errClash(msgFileClash, p.Name).msg
 	default:
 		e := s.newFileEntryLocked(parent, p.Name, p.Etag, p.Size)
 		np.State, np.FileID = preDone, e.ID

@@ -179,7 +179,7 @@ func (s *Server) copyOneLocked(d *driveFile, target string, o *op, names map[str
 		}
 	}
 	if other := s.st.childNamed(target, d.Name); (other != "" && other != replaced) || names[d.Name] {
-		return "a different file of that name is in the folder (重名)"
+		return msgFileClash
 	}
 	names[d.Name] = true
 	if replaced != "" {

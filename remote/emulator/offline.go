@@ -287,7 +287,7 @@ func (s *Server) storeOfflineLocked(t *offlineTask, tmp, name, target, sum strin
 		}
 	}
 	if s.st.childNamed(target, name) != "" {
-		return errClash(name).msg
+		return errClash(msgFileClash, name).msg
 	}
 	if err := s.placeBlobLocked(tmp, sum); err != nil {
 		return "storage: " + err.Error()

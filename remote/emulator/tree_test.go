@@ -119,8 +119,8 @@ func TestMove(t *testing.T) {
 	}
 	assert.Equal(t, map[string]bool{"a": true, "b": true, "ab": true}, names)
 	assert.Len(t, e.listAll(ab), 1)
-	// Moving within the same folder is a no-op.
-	e.ok("POST", wire.PathMove, map[string]any{"fileIDs": []string{g}, "toParentFileID": b}, nil)
+	// Into the folder it is in: refused, as the real service does.
+	assert.Contains(t, e.fail(1, "POST", wire.PathMove, map[string]any{"fileIDs": []string{g}, "toParentFileID": b}), "文件已在当前文件夹中")
 }
 
 func TestDownload(t *testing.T) {

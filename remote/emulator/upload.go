@@ -147,7 +147,7 @@ func (s *Server) handleCreate(c *call) (any, *apiError) {
 		return nil, ae
 	}
 	if s.st.childNamed(parent, req.Filename) != "" {
-		return nil, errClash(req.Filename)
+		return nil, errClash(msgFileClash, req.Filename)
 	}
 	if s.st.byContent[contentKey(etag, req.Size)] > 0 {
 		e := s.newFileEntryLocked(parent, req.Filename, etag, req.Size)
@@ -171,7 +171,7 @@ func (s *Server) handleCreate(c *call) (any, *apiError) {
 // lookupPreLocked finds a preupload by ID.
 func (s *Server) lookupPreLocked(id string) (*preupload, *apiError) {
 	if id == "" {
-		return nil, errf(wire.CodeInternal, "preuploadID is empty")
+		return nil, errf(wire.CodeInternal, msgNoPreupload)
 	}
 	p := s.st.pres[id]
 	if p == nil {

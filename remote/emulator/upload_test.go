@@ -177,7 +177,7 @@ func TestUploadClashAtCompletion(t *testing.T) {
 	c := e.create("", "n.jpg", data)
 	e.putSlices(c.PreuploadID, c.SliceSize, data)
 	e.upload("", "n.jpg", []byte("two")) // takes the name meanwhile
-	assert.Contains(t, e.fail(1, "POST", wire.PathUploadComplete, map[string]string{"preuploadID": c.PreuploadID}), "重名")
+	assert.Contains(t, e.fail(1, "POST", wire.PathUploadComplete, map[string]string{"preuploadID": c.PreuploadID}), "该目录下文件名重复无法创建")
 }
 
 func TestReuseAndSharedBlobs(t *testing.T) {
