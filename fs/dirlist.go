@@ -113,6 +113,11 @@ func (d *dirNode) runLoad(ld *listLoad, since uint64) {
 		idle.Reset(d.fsys.opts.OpTimeout)
 		entries = append(entries, e)
 	}
+	if err != nil && ctx.Err() != nil {
+		// Only idle cancels ctx here: the listing timed out (EIO for the
+		// callers), it was not interrupted (EINTR).
+		err = errListingTimedOut
+	}
 	d.mu.Lock()
 	var ch changes
 	if err == nil {

@@ -175,17 +175,41 @@ func (c *Client) Delete(ctx context.Context, ids []string) error {
 }
 
 // Move moves entries into toParent ("" = root), in batches of at most 100.
-// move is not idempotent: after an ambiguous failure the client asks
-// detail for each entry of the batch and moves again only those whose
-// parent is not yet toParent. On failure the batches before the failing
+// The service refuses an empty toParentFileID, so a move into the root
+// sends the root's own ID, learnt (once) from the root's listing. move is
+// not idempotent: after an ambiguous failure the client asks detail for
+// each entry of the batch and moves again only those whose parent is not
+// yet toParent; so it does when the service refuses a batch because an
+// entry is already in toParent. On failure the batches before the failing
 // one are done.
 func (c *Client) Move(ctx context.Context, ids []string, toParent string) error {
+	if toParent == "" && len(ids) > 0 {
+		root, err := c.RootID(ctx)
+		if err != nil {
+			return fmt.Errorf("moving %d entries into the root: learning the root's ID: %w", len(ids), err)
+		}
+		if root == "" {
+			return fmt.Errorf("moving %d entries into the root: %w", len(ids), ErrRootUnknown)
+		}
+		toParent = root
+	}
 	for b := range batches(ids) {
 		pending := b
+		var check func(ctx context.Context) (bool, error)
 		op := func(ctx context.Context) error {
+			err := c.send(ctx, post(wire.PathMove, wire.MoveRequest{FileIDs: pending, ToParentFileID: toParent}), nil)
+			if !errors.Is(err, ErrAlreadyThere) {
+				return err
+			}
+			// The whole batch is refused when one entry is in toParent
+			// already: move the others.
+			done, cerr := check(ctx)
+			if cerr != nil || done {
+				return cerr
+			}
 			return c.send(ctx, post(wire.PathMove, wire.MoveRequest{FileIDs: pending, ToParentFileID: toParent}), nil)
 		}
-		check := func(ctx context.Context) (bool, error) {
+		check = func(ctx context.Context) (bool, error) {
 			var left []string
 			for _, id := range pending {
 				e, err := c.Detail(ctx, id)
@@ -196,11 +220,7 @@ func (c *Client) Move(ctx context.Context, ids []string, toParent string) error 
 				if err != nil {
 					return false, err
 				}
-				in, err := c.isParent(ctx, string(e.ParentFileID), toParent)
-				if err != nil {
-					return false, err
-				}
-				if !in {
+				if string(e.ParentFileID) != toParent {
 					left = append(left, id)
 				}
 			}
@@ -212,25 +232,6 @@ func (c *Client) Move(ctx context.Context, ids []string, toParent string) error 
 		}
 	}
 	return nil
-}
-
-// isParent tells whether an entry's parentFileId names folder (which may
-// be "", the root, whose own ID the service may show instead).
-func (c *Client) isParent(ctx context.Context, parentFileID, folder string) (bool, error) {
-	if parentFileID == folder {
-		return true, nil
-	}
-	if folder != "" {
-		return false, nil
-	}
-	if parentFileID == "" {
-		return true, nil
-	}
-	root, err := c.RootID(ctx)
-	if err != nil {
-		return false, err
-	}
-	return root != "" && parentFileID == root, nil
 }
 
 // RootID returns the ID the service shows as parentFileId of top-level

@@ -41,6 +41,13 @@ var (
 	// presigned URL has expired (or is otherwise unusable) and must be
 	// fetched again.
 	ErrPresignExpired = errors.New("123pan: presigned upload URL refused")
+	// ErrRootUnknown: a move into the root needs the root folder's own ID
+	// (the service refuses an empty toParentFileID), and no top-level
+	// entry showed it as its parentFileId.
+	ErrRootUnknown = errors.New("123pan: the root folder's own ID is unknown")
+	// ErrAlreadyThere: move refused because an entry is already in the
+	// target folder (文件已在当前文件夹中，请选择其他文件夹).
+	ErrAlreadyThere = errors.New("123pan: already in that folder")
 )
 
 // Endpoint names used in APIError for requests that are not API calls.
@@ -105,6 +112,8 @@ func (e *APIError) Is(target error) bool {
 		return e.Code == wire.CodeUnauthorized || e.HTTPStatus == 401
 	case ErrNameClash:
 		return e.Code != 0 && isClashMessage(e.Message)
+	case ErrAlreadyThere:
+		return e.Code != 0 && strings.Contains(e.Message, "已在当前文件夹")
 	case ErrVerifying:
 		return e.Code == wire.CodeVerifying
 	case ErrQuota:
@@ -116,9 +125,11 @@ func (e *APIError) Is(target error) bool {
 }
 
 // clashPhrases are the ways a name clash has been or plausibly will be
-// worded. Matching is case-insensitive.
+// worded: the real service says 重名, 同名 or 重复 (已经有同名文件夹,
+// 该目录下文件名重复无法创建, 当前目录有重名文件). Matching is
+// case-insensitive.
 var clashPhrases = []string{
-	"重名", "同名", "已存在", "已经存在", "名称重复", "文件名重复", "名字重复",
+	"重名", "同名", "重复", "已存在", "已经存在",
 	"same name", "already exist", "duplicate name", "duplicate file", "duplicate folder",
 	"name exists", "file exists", "folder exists", "directory exists", "name conflict", "name clash",
 }

@@ -127,10 +127,4 @@ func TestRootIDLearnt(t *testing.T) {
 	id, err := c.RootID(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, "ROOT", id)
-	in, err := c.isParent(t.Context(), "ROOT", "")
-	require.NoError(t, err)
-	assert.True(t, in)
-	in, err = c.isParent(t.Context(), "other", "")
-	require.NoError(t, err)
-	assert.False(t, in)
 }

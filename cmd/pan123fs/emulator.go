@@ -19,7 +19,7 @@ func newEmulatorCmd() *cobra.Command {
 	var (
 		listen, dataDir, clientID, clientSecret string
 		qpsList, faultList, logLevel            string
-		sliceSize, seed                         int64
+		sliceSize, seed, asyncAbove             int64
 		tokenTTL, asyncDelay, presignTTL        time.Duration
 		slowDelay                               time.Duration
 		rejectEmpty, http429, allowRemote       bool
@@ -58,7 +58,7 @@ Control endpoints (no auth, not counted, never faulted):
 			}
 			cfg := emulator.Config{
 				DataDir: dataDir, ClientID: clientID, ClientSecret: clientSecret,
-				SliceSize: sliceSize, TokenTTL: tokenTTL, AsyncDelay: asyncDelay, PresignTTL: presignTTL,
+				SliceSize: sliceSize, TokenTTL: tokenTTL, AsyncDelay: asyncDelay, AsyncAbove: asyncAbove, PresignTTL: presignTTL,
 				HTTP429: http429, RejectEmpty: rejectEmpty, AllowRemoteOffline: allowRemote, Seed: seed,
 				Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 			}
@@ -78,6 +78,9 @@ Control endpoints (no auth, not counted, never faulted):
 			}
 			if cmd.Flags().Changed("slow-delay") {
 				cfg.Faults.SlowDelay = slowDelay
+			}
+			if asyncAbove == 0 {
+				return fmt.Errorf("--async-above: give a size above 0, or a negative number for never")
 			}
 			if cmd.Flags().Changed("async-delay") && asyncDelay == 0 {
 				cfg.AsyncDelay = emulator.AsyncNow // explicit 0: complete at once
@@ -108,7 +111,8 @@ Control endpoints (no auth, not counted, never faulted):
 	f.StringVar(&qpsList, "qps", "", "per-endpoint rate limits, e.g. delete=1,list=4,create=2 (names: "+strings.Join(emulator.QPSNames(), ", ")+")")
 	f.StringVar(&faultList, "faults", "", "fault probabilities per API call or slice PUT, e.g. 5xx=0.1,reset=0.05,429=0.1,slow=0.05,verifying=0.2")
 	f.DurationVar(&tokenTTL, "token-ttl", emulator.DefaultTokenTTL, "lifetime of access tokens")
-	f.DurationVar(&asyncDelay, "async-delay", emulator.DefaultAsyncDelay, "how long multi-slice uploads take to complete after upload_complete (0 = at once)")
+	f.DurationVar(&asyncDelay, "async-delay", emulator.DefaultAsyncDelay, "how long asynchronous uploads (multi-slice, or above --async-above) take to complete after upload_complete (0 = at once)")
+	f.Int64Var(&asyncAbove, "async-above", emulator.DefaultAsyncAbove, "single-slice uploads larger than this many bytes (> 0) also complete asynchronously; negative = never")
 	f.DurationVar(&presignTTL, "presign-ttl", emulator.DefaultPresignTTL, "lifetime of presigned slice upload URLs")
 	f.DurationVar(&slowDelay, "slow-delay", emulator.DefaultSlowDelay, "delay of the 'slow' fault")
 	f.BoolVar(&rejectEmpty, "reject-empty", false, "refuse zero-byte files at create")

@@ -159,6 +159,41 @@ func TestUploadSingleSlice(t *testing.T) {
 	})
 }
 
+// A single-slice upload above a size answers async:true, completed:false
+// (the official example, a 22 MB single-slice file); the client polls.
+func TestSingleSliceAsync(t *testing.T) {
+	parallel(t)
+	run(t, func(t *testing.T, tg *target) {
+		if tg.canConfigure { // slices larger than the file, default AsyncAbove
+			tg = tg.configured(t, emulator.Config{SliceSize: 4 << 20}, nil)
+		}
+		ctx := t.Context()
+		dir := tg.folder(t)
+		b := randBytes(emulator.DefaultAsyncAbove + 1)
+		cr, err := tg.c.Create(ctx, dir, "big-single.png", md5hex(b), int64(len(b)))
+		require.NoError(t, err)
+		require.Greater(t, cr.SliceSize, int64(len(b)), "one slice")
+		u, err := tg.c.GetUploadURL(ctx, cr.PreuploadID, 1)
+		require.NoError(t, err)
+		require.NoError(t, tg.c.PutSlice(ctx, u, bytes.NewReader(b), int64(len(b))))
+		d, err := tg.c.UploadComplete(ctx, cr.PreuploadID)
+		require.NoError(t, err)
+		id := string(d.FileID)
+		if tg.emu != nil {
+			assert.True(t, bool(d.Async), "single slice above %d bytes: async", emulator.DefaultAsyncAbove)
+			assert.False(t, bool(d.Completed), "single slice above %d bytes: completed", emulator.DefaultAsyncAbove)
+		}
+		if !d.Completed || id == "" {
+			id = pollAsync(t, tg, cr.PreuploadID)
+		}
+		tg.requireFile(t, id, dir, "big-single.png", b)
+
+		// The high-level upload copes the same way.
+		b2 := randBytes(emulator.DefaultAsyncAbove + 77)
+		tg.requireFile(t, tg.upload(t, dir, "big-single-2.png", b2), dir, "big-single-2.png", b2)
+	})
+}
+
 // pollAsync polls upload_async_result, sleeping the target's interval
 // before each poll, until completed, and returns the fileID.
 func pollAsync(t *testing.T, tg *target, preuploadID string) string {
@@ -234,6 +269,51 @@ func TestAsyncCompletion(t *testing.T) {
 		}
 		tg.requireFile(t, id, dir, "multi.bin", b)
 		assert.Equal(t, []string{"multi.bin"}, tg.names(t, dir))
+	})
+}
+
+// A resumed upload: list_upload_parts answers partNumber as a string, as
+// the official example shows; the client reads it and sends only the
+// slices the service does not hold.
+func TestResumeReadsStringPartNumbers(t *testing.T) {
+	parallel(t)
+	run(t, func(t *testing.T, tg *target) {
+		ctx := t.Context()
+		dir := tg.folder(t)
+		slice := tg.sliceSize(t, dir)
+		needSmallSlices(t, tg, slice)
+		b := randBytes(int(3*slice + 99))
+		cr, err := tg.c.Create(ctx, dir, "resumed.bin", md5hex(b), int64(len(b)))
+		require.NoError(t, err)
+		require.False(t, cr.Reuse)
+		for no := 1; no <= 2; no++ { // two of four slices, then "the process dies"
+			u, err := tg.c.GetUploadURL(ctx, cr.PreuploadID, no)
+			require.NoError(t, err)
+			off := int64(no-1) * slice
+			require.NoError(t, tg.c.PutSlice(ctx, u, bytes.NewReader(b[off:off+slice]), slice), "PUT slice %d", no)
+		}
+		a := tg.raw(t, tg.token(t), http.MethodPost, wire.PathListUploadParts, nil, wire.PreuploadRequest{PreuploadID: cr.PreuploadID})
+		require.Equal(t, wire.CodeOK, a.Code, "list_upload_parts: %v", a)
+		var raw struct {
+			Parts []map[string]json.RawMessage `json:"parts"`
+		}
+		require.NoError(t, json.Unmarshal(a.Data, &raw))
+		require.Len(t, raw.Parts, 2, "parts after two slices: %s", a.Data)
+		if tg.emu != nil {
+			assert.Equal(t, `"1"`, string(raw.Parts[0]["partNumber"]), "partNumber as the official example sends it")
+		}
+
+		var puts int64
+		if tg.emu != nil {
+			puts = tg.puts()
+		}
+		res, err := tg.c.ResumeUpload(ctx, cr.PreuploadID, remote.UploadInput{ParentID: dir, Name: "resumed.bin",
+			Src: bytes.NewReader(b), Size: int64(len(b)), MD5: md5hex(b), SliceSize: cr.SliceSize})
+		require.NoError(t, err)
+		if tg.emu != nil {
+			assert.Equal(t, int64(2), tg.puts()-puts, "slices sent by the resume: only 3 and 4")
+		}
+		tg.requireFile(t, res.FileID, dir, "resumed.bin", b)
 	})
 }
 
@@ -369,14 +449,23 @@ func TestMove(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, dir, string(e.ParentFileID), "b stays where it was")
 
-		// Into the root under a unique name, and back.
+		// Into the root under a unique name, and back. The service refuses
+		// an empty toParentFileID (不能为空); the client sends the root's ID.
 		g := tg.upload(t, dir, "root-trip-"+randHex(6)+".bin", randBytes(5))
+		a0 := tg.raw(t, tg.token(t), http.MethodPost, wire.PathMove, nil, map[string]any{"fileIDs": []string{g}, "toParentFileID": ""})
+		assert.NotEqual(t, wire.CodeOK, a0.Code, "move with an empty toParentFileID: %v", a0)
 		require.NoError(t, tg.c.Move(ctx, []string{g}, ""))
+		t.Cleanup(func() {
+			ctx, cancel := bgContext()
+			defer cancel()
+			_ = tg.c.Delete(ctx, []string{g}) // in case it stays in the root
+		})
 		e, err = tg.c.Detail(ctx, g)
 		require.NoError(t, err)
 		root, err := tg.c.RootID(ctx)
 		require.NoError(t, err)
-		assert.Contains(t, []string{"", root}, string(e.ParentFileID), "parent of a file moved to the root")
+		require.NotEmpty(t, root, "the root's own ID")
+		assert.Equal(t, root, string(e.ParentFileID), "parent of a file moved to the root")
 		require.NoError(t, tg.c.Move(ctx, []string{g}, dir))
 		e, err = tg.c.Detail(ctx, g)
 		require.NoError(t, err)
@@ -386,6 +475,57 @@ func TestMove(t *testing.T) {
 		require.Error(t, err, "moving an ID that never was")
 		if tg.emu != nil {
 			assert.ErrorIs(t, err, remote.ErrNotFound)
+		}
+	})
+}
+
+// The root has an ID of its own: top-level entries show it as
+// parentFileId, and "" and that ID both address the root for list, mkdir
+// and create.
+func TestRootAddressing(t *testing.T) {
+	parallel(t)
+	run(t, func(t *testing.T, tg *target) {
+		ctx := t.Context()
+		dir := tg.folder(t) // a top-level entry, so the root lists something
+		e, err := tg.c.Detail(ctx, dir)
+		require.NoError(t, err)
+		root := string(e.ParentFileID)
+		require.NotEmpty(t, root, "parentFileId of a top-level folder")
+		learnt, err := tg.c.RootID(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, root, learnt, "the root ID the client learns")
+
+		sub, err := tg.c.Mkdir(ctx, root, "pan123fs-contract-rootid-"+randHex(4))
+		require.NoError(t, err, "mkdir with parentID = the root's ID")
+		t.Cleanup(func() {
+			ctx, cancel := bgContext()
+			defer cancel()
+			_ = tg.removeTree(ctx, sub)
+		})
+		b := randBytes(321)
+		name := "pan123fs-contract-rootid-" + randHex(4) + ".bin"
+		f := tg.upload(t, root, name, b)
+		t.Cleanup(func() {
+			ctx, cancel := bgContext()
+			defer cancel()
+			_ = tg.c.Delete(ctx, []string{f})
+		})
+		tg.requireFile(t, f, root, name, b)
+
+		ids := func(folder string) map[string]bool {
+			all, err := tg.c.ListAll(ctx, folder)
+			require.NoError(t, err, "list %q", folder)
+			m := map[string]bool{}
+			for _, e := range all {
+				m[string(e.FileID)] = true
+				assert.Equal(t, root, string(e.ParentFileID), "parentFileId of top-level %s", e.Filename)
+			}
+			return m
+		}
+		byEmpty, byID := ids(""), ids(root)
+		assert.Equal(t, byEmpty, byID, `list of "" and of the root's ID`)
+		for _, id := range []string{dir, sub, f} {
+			assert.True(t, byEmpty[id], "%s listed in the root", id)
 		}
 	})
 }
@@ -422,7 +562,7 @@ func TestCopy(t *testing.T) {
 		assert.True(t, seen[wire.CopyWaiting] || seen[wire.CopyRunning], "statuses seen: %v", seen)
 		fails, err := tg.c.CopyFailures(ctx, task, 1, 100)
 		require.NoError(t, err)
-		assert.Equal(t, int64(1), fails.Total)
+		assert.Equal(t, wire.Int(1), fails.Total)
 		require.Len(t, fails.List, 1)
 		assert.Equal(t, wire.ID(bad), fails.List[0].FileID)
 		assert.Equal(t, "notes.txt", fails.List[0].Filename)
@@ -444,6 +584,38 @@ func TestCopy(t *testing.T) {
 		assert.NotEmpty(t, final.FailMsg)
 		_, err = tg.c.CopyProcess(ctx, "no-such-task")
 		assert.Error(t, err, "progress of an unknown task")
+
+		// An image of the same etag and size in the folder is overwritten
+		// by the copy (将覆盖原图片).
+		same := randBytes(999)
+		old := tg.upload(t, dir, "old.png", same)
+		again, err := tg.emu.SeedDrive("again.png", same)
+		require.NoError(t, err)
+		task3, err := tg.c.Copy(ctx, []string{again}, dir)
+		require.NoError(t, err)
+		waitFor(t, 10*time.Second, 20*time.Millisecond, "copy task 3", func() bool {
+			p, err := tg.c.CopyProcess(ctx, task3)
+			require.NoError(t, err)
+			final = p
+			return p.Status == wire.CopyDone || p.Status == wire.CopyFailed
+		})
+		require.Equal(t, wire.CopyDone, final.Status, "copy onto the same image: %+v", final)
+		assert.ElementsMatch(t, []string{"pic.png", "again.png"}, tg.names(t, dir), "the copy took the old image's place")
+		_, err = tg.c.Detail(ctx, old)
+		assert.ErrorIs(t, err, remote.ErrNotFound, "the overwritten image")
+
+		// At most three copy tasks at once: the fourth is refused.
+		for i := range 3 {
+			_, err := tg.c.Copy(ctx, []string{good}, dir)
+			require.NoError(t, err, "copy task %d of 3", i+1)
+		}
+		_, err = tg.c.Copy(ctx, []string{good}, dir)
+		require.Error(t, err, "a fourth copy task while three run")
+		assert.NotZero(t, apiCode(err), "a fourth copy task: %v", err)
+		waitFor(t, 10*time.Second, 20*time.Millisecond, "a free copy slot", func() bool {
+			_, err := tg.c.Copy(ctx, []string{good}, dir)
+			return err == nil
+		})
 	})
 }
 
@@ -480,7 +652,7 @@ func TestOffline(t *testing.T) {
 		require.NoError(t, err)
 		p := wait(task)
 		assert.Equal(t, wire.OfflineDone, p.Status)
-		assert.Equal(t, 100.0, p.Process)
+		assert.Equal(t, wire.Int(100), p.Process)
 
 		img2 := randBytes(100)
 		src2 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(img2) }))
@@ -504,6 +676,32 @@ func TestOffline(t *testing.T) {
 		require.Contains(t, byName, "renamed.jpg")
 		tg.requireFile(t, byName["cat.png"], dir, "cat.png", img)
 		tg.requireFile(t, byName["renamed.jpg"], dir, "renamed.jpg", img2)
+
+		// The callback body as documented: url, status 0 success / 1
+		// failure, failReason, fileID.
+		bodies := make(chan map[string]any, 2)
+		cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var m map[string]any
+			assert.NoError(t, json.NewDecoder(r.Body).Decode(&m), "callback body")
+			bodies <- m
+		}))
+		t.Cleanup(cb.Close)
+		img3 := randBytes(300)
+		src3 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(img3) }))
+		t.Cleanup(src3.Close)
+		task, err = tg.c.OfflineDownload(ctx, wire.OfflineRequest{URL: src3.URL + "/cb.png", BusinessDirID: dir, CallBackURL: cb.URL})
+		require.NoError(t, err)
+		require.Equal(t, wire.OfflineDone, wait(task).Status)
+		got := <-bodies
+		id, _ := got["fileID"].(string)
+		assert.Equal(t, map[string]any{"url": src3.URL + "/cb.png", "status": 0.0, "failReason": "", "fileID": id}, got, "callback of a success")
+		tg.requireFile(t, id, dir, "cb.png", img3)
+		task, err = tg.c.OfflineDownload(ctx, wire.OfflineRequest{URL: src.URL + "/absent.png", BusinessDirID: dir, CallBackURL: cb.URL})
+		require.NoError(t, err)
+		require.Equal(t, wire.OfflineFailed, wait(task).Status)
+		got = <-bodies
+		assert.Equal(t, 1.0, got["status"], "callback of a failure: %v", got)
+		assert.NotEmpty(t, got["failReason"], "callback of a failure: %v", got)
 	})
 }
 
@@ -660,6 +858,46 @@ func TestNameClash(t *testing.T) {
 		assert.ErrorIs(t, err, remote.ErrNameClash, "Upload onto a taken name gave %+v", res)
 		assert.ElementsMatch(t, []string{"taken.bin", "taken-dir", "other"}, tg.names(t, dir))
 		assert.ElementsMatch(t, []string{"taken.bin", "taken-dir"}, tg.names(t, other))
+
+		// The real service's wording, raw (emulator; the real one may vary
+		// and the client only needs 重名 / 同名 / 重复).
+		if tg.emu != nil {
+			tok := tg.token(t)
+			a := tg.raw(t, tok, http.MethodPost, wire.PathMkdir, nil, map[string]any{"name": "taken-dir", "parentID": dir, "type": wire.TypeImageHost})
+			assert.Contains(t, a.Message, "已经有同名文件夹", "mkdir clash: %v", a)
+			a = tg.raw(t, tok, http.MethodPost, wire.PathCreate, nil, map[string]any{"parentFileID": dir, "filename": "taken.bin",
+				"etag": md5hex(fresh), "size": len(fresh), "type": wire.TypeImageHost})
+			assert.Contains(t, a.Message, "该目录下文件名重复无法创建", "create clash: %v", a)
+			a = tg.raw(t, tok, http.MethodPost, wire.PathUploadComplete, nil, map[string]any{"preuploadID": ""})
+			assert.Contains(t, a.Message, "预上传ID不能为空", "complete without a preuploadID: %v", a)
+			a = tg.raw(t, "not-a-token", http.MethodPost, wire.PathList, nil, wire.ListRequest{Limit: 1, Type: wire.TypeImageHost})
+			assert.Equal(t, wire.CodeUnauthorized, a.Code, "a bad token: %v", a)
+			assert.Contains(t, a.Message, "无效的登录信息", "a bad token: %v", a)
+		}
+	})
+}
+
+// A move into the folder an entry is in is refused by the service
+// (文件已在当前文件夹中，请选择其他文件夹); the client moves the rest of the
+// batch and counts the one already there as moved.
+func TestMoveIntoTheFolderItIsIn(t *testing.T) {
+	parallel(t)
+	run(t, func(t *testing.T, tg *target) {
+		ctx := t.Context()
+		dir := tg.folder(t)
+		sub, err := tg.c.Mkdir(ctx, dir, "sub")
+		require.NoError(t, err)
+		here := tg.upload(t, sub, "here.bin", randBytes(7))
+		there := tg.upload(t, dir, "there.bin", randBytes(8))
+		a := tg.raw(t, tg.token(t), http.MethodPost, wire.PathMove, nil, map[string]any{"fileIDs": []string{here}, "toParentFileID": sub})
+		if tg.emu != nil { // the cloud drive refuses it; whether the image host does is unknown
+			assert.Equal(t, wire.CodeInternal, a.Code, "move into the folder it is in: %v", a)
+			assert.Contains(t, a.Message, "文件已在当前文件夹中", "move into the folder it is in: %v", a)
+		}
+		require.NoError(t, tg.c.Move(ctx, []string{here}, sub), "Move into the folder it is in")
+		require.NoError(t, tg.c.Move(ctx, []string{here, there}, sub), "Move of a batch, one already there")
+		assert.ElementsMatch(t, []string{"here.bin", "there.bin"}, tg.names(t, sub))
+		assert.Equal(t, []string{"sub"}, tg.names(t, dir))
 	})
 }
 

@@ -90,7 +90,7 @@ func (s *Server) authenticate(c *call) (string, *apiError) {
 	t := s.st.tokens[tok]
 	s.mu.RUnlock()
 	if t == nil {
-		return "", errf(wire.CodeUnauthorized, "access token is invalid (unknown, or knocked out: at most %d tokens per client ID)", maxTokens)
+		return "", errf(wire.CodeUnauthorized, "%s: access token unknown, or knocked out (at most %d tokens per client ID)", msgBadLogin, maxTokens)
 	}
 	if !time.Now().Before(t.Expires) {
 		return "", errf(wire.CodeUnauthorized, "access token expired at %s", t.Expires.In(wire.ChinaTime).Format(time.RFC3339))

@@ -14,7 +14,7 @@ import (
 // Layout of the data directory.
 const (
 	blobsDir   = "blobs"   // blobs/ab/abcdef... content-addressed by md5
-	uploadsDir = "uploads" // uploads/<preuploadID>/<sliceNo>.part
+	uploadsDir = "uploads" // uploads/<base64url(preuploadID)>/<sliceNo>.part
 	copyBuf    = 1 << 20
 )
 
@@ -104,7 +104,7 @@ func (s *Server) gcFiles() {
 	ups := filepath.Join(s.dir, uploadsDir)
 	dirs, _ := os.ReadDir(ups)
 	for _, d := range dirs {
-		p := s.st.pres[d.Name()]
+		p := s.st.pres[preIDOfDir(d.Name())]
 		if p == nil || p.State != preOpen {
 			os.RemoveAll(filepath.Join(ups, d.Name()))
 			continue

@@ -14,7 +14,8 @@ import (
 
 // handleUploadComplete is POST /upload/v1/oss/file/upload_complete. It
 // concatenates the slices, checks the md5 against create's etag, and then
-// creates the file at once (one slice) or after AsyncDelay (several).
+// creates the file at once (one slice up to AsyncAbove) or after AsyncDelay
+// (several slices, or one larger slice).
 func (s *Server) handleUploadComplete(c *call) (any, *apiError) {
 	var req wire.PreuploadRequest
 	if ae := c.decode(&req, "preuploadID"); ae != nil {
@@ -26,11 +27,11 @@ func (s *Server) handleUploadComplete(c *call) (any, *apiError) {
 		s.mu.Unlock()
 		return nil, ae
 	}
-	multi := p.slices() > 1
+	async := s.isAsync(p)
 	switch {
 	case p.State == preDone:
 		s.mu.Unlock()
-		return wire.UploadCompleteData{Completed: true, Async: wire.Flag(multi), FileID: wire.ID(p.FileID)}, nil
+		return wire.UploadCompleteData{Completed: true, Async: wire.Flag(async), FileID: wire.ID(p.FileID)}, nil
 	case p.State == preAssembled:
 		s.mu.Unlock()
 		return wire.UploadCompleteData{Async: true}, nil
@@ -85,7 +86,7 @@ func (s *Server) handleUploadComplete(c *call) (any, *apiError) {
 	np := *p
 	np.State = preAssembled
 	np.ReadyAt = time.Now()
-	if multi {
+	if async {
 		np.ReadyAt = np.ReadyAt.Add(s.cfg.AsyncDelay)
 	}
 	err = s.commitLocked(&op{Pre: &np})
@@ -94,7 +95,7 @@ func (s *Server) handleUploadComplete(c *call) (any, *apiError) {
 		return nil, errf(wire.CodeInternal, "%v", err)
 	}
 	os.RemoveAll(s.partsDir(p.ID))
-	if multi && s.cfg.AsyncDelay > 0 {
+	if async && s.cfg.AsyncDelay > 0 {
 		s.scheduleFinalizeLocked(&np)
 		return wire.UploadCompleteData{Async: true}, nil
 	}
@@ -102,10 +103,16 @@ func (s *Server) handleUploadComplete(c *call) (any, *apiError) {
 	if done.State == preFailed {
 		return nil, preState(done)
 	}
-	if multi {
+	if async {
 		return wire.UploadCompleteData{Async: true}, nil
 	}
 	return wire.UploadCompleteData{Completed: true, FileID: wire.ID(done.FileID)}, nil
+}
+
+// isAsync tells whether upload_complete answers async for p: several
+// slices, or one slice larger than AsyncAbove.
+func (s *Server) isAsync(p *preupload) bool {
+	return p.slices() > 1 || (s.cfg.AsyncAbove >= 0 && p.Size > s.cfg.AsyncAbove)
 }
 
 // readyToCompleteLocked checks that every slice arrived, the folder still
@@ -129,7 +136,7 @@ func (s *Server) readyToCompleteLocked(p *preupload) *apiError {
 		return errf(wire.CodeNotFound, "the target folder of this upload no longer exists: %s", ae.msg)
 	}
 	if s.st.childNamed(parent, p.Name) != "" {
-		return errClash(p.Name)
+		return errClash(msgFileClash, p.Name)
 	}
 	return nil
 }
@@ -181,7 +188,7 @@ func (s *Server) finalizeLocked(id string) *preupload {
 		np.State, np.FailCode = preFailed, wire.CodeNotFound
 		np.FailMsg = "the target folder of this upload was deleted before it completed: " + ae.msg
 	case s.st.childNamed(parent, p.Name) != "":
-		np.State, np.FailCode, np.FailMsg = preFailed, wire.CodeInternal, errClash(p.Name).msg
+		np.State, np.FailCode, np.FailMsg = preFailed, wire.CodeInternal, errClash(msgFileClash, p.Name).msg
 	default:
 		e := s.newFileEntryLocked(parent, p.Name, p.Etag, p.Size)
 		np.State, np.FileID = preDone, e.ID

@@ -59,6 +59,21 @@ func imageExt(name string) bool {
 	return slices.Contains(wire.CopyExtensions, strings.ToLower(extension(name)))
 }
 
+// maxCopyTasks is how many copy tasks one account may have waiting or
+// running at once (public docs); one more is refused.
+const maxCopyTasks = 3
+
+// activeCopiesLocked counts the copy tasks not yet done or failed.
+func (s *Server) activeCopiesLocked() int {
+	n := 0
+	for _, t := range s.copies {
+		if t.status == wire.CopyWaiting || t.status == wire.CopyRunning {
+			n++
+		}
+	}
+	return n
+}
+
 // handleCopy is POST /api/v1/oss/source/copy.
 func (s *Server) handleCopy(c *call) (any, *apiError) {
 	var req wire.CopyRequest
@@ -68,7 +83,7 @@ func (s *Server) handleCopy(c *call) (any, *apiError) {
 	if ae := requireType(req.Type); ae != nil {
 		return nil, ae
 	}
-	if req.SourceType != "1" {
+	if req.SourceType != "1" { // "1" or 1
 		return nil, errf(wire.CodeInternal, "sourceType must be \"1\" (cloud drive), got %q", req.SourceType)
 	}
 	if ae := checkIDs(req.FileIDs); ae != nil {
@@ -79,6 +94,10 @@ func (s *Server) handleCopy(c *call) (any, *apiError) {
 	if ae != nil {
 		s.mu.Unlock()
 		return nil, ae
+	}
+	if n := s.activeCopiesLocked(); n >= maxCopyTasks {
+		s.mu.Unlock()
+		return nil, errf(wire.CodeInternal, "同时最多只能有%d个复制任务，请等待当前任务完成 (%d running)", maxCopyTasks, n)
 	}
 	t := &copyTask{id: s.seededString(lowerAlnum, 24), status: wire.CopyWaiting}
 	s.copies[t.id] = t
@@ -148,23 +167,24 @@ func (s *Server) copyOneLocked(d *driveFile, target string, o *op, names map[str
 	case d.Size > wire.CopyMaxSize:
 		return "larger than 100 MB"
 	}
-	same := func(e *entry) bool { return !e.Dir && e.Etag == d.Etag && e.Size == d.Size }
+	// An image of the same etag and size in the folder is overwritten by
+	// the copy (将覆盖原图片): it goes, and the copy takes its place.
+	var replaced string
 	if f := s.st.folders[target]; f != nil {
 		for _, e := range f.order {
-			if same(e) {
-				return "" // the same image is already there
+			if !e.Dir && e.Etag == d.Etag && e.Size == d.Size && !slices.Contains(o.Del, e.ID) {
+				replaced = e.ID
+				break
 			}
 		}
 	}
-	for _, e := range o.Put {
-		if same(e) {
-			return ""
-		}
-	}
-	if s.st.childNamed(target, d.Name) != "" || names[d.Name] {
-		return "a different file of that name is in the folder (重名)"
+	if other := s.st.childNamed(target, d.Name); (other != "" && other != replaced) || names[d.Name] {
+		return msgFileClash
 	}
 	names[d.Name] = true
+	if replaced != "" {
+		o.Del = append(o.Del, replaced)
+	}
 	e := s.newFileEntryLocked(target, d.Name, d.Etag, d.Size)
 	e.Created = time.Now()
 	o.Put = append(o.Put, e)
@@ -213,9 +233,32 @@ func (s *Server) handleCopyFail(c *call) (any, *apiError) {
 	if ae != nil {
 		return nil, ae
 	}
-	data := wire.CopyFailData{Total: int64(len(t.fails)), List: []wire.CopyFailItem{}}
+	data := copyFailData{Total: len(t.fails), List: []copyFailItem{}}
 	if from := (page - 1) * limit; from < len(t.fails) {
-		data.List = append(data.List, t.fails[from:min(from+limit, len(t.fails))]...)
+		for _, f := range t.fails[from:min(from+limit, len(t.fails))] {
+			data.List = append(data.List, copyFailItem{FileID: docNumber(string(f.FileID)), Filename: f.Filename})
+		}
 	}
 	return data, nil
+}
+
+// copyFailData is copy/fail's data as documented: fileId is a number
+// (cloud-drive IDs are), unlike wire.CopyFailItem whose ID marshals as a
+// string.
+type copyFailData struct {
+	Total int            `json:"total"`
+	List  []copyFailItem `json:"list"`
+}
+
+type copyFailItem struct {
+	FileID   any    `json:"fileId"`
+	Filename string `json:"filename"`
+}
+
+// docNumber is id as a JSON number when it is all digits, else as a string.
+func docNumber(id string) any {
+	if n, err := strconv.ParseInt(id, 10, 64); err == nil && strconv.FormatInt(n, 10) == id {
+		return n
+	}
+	return id
 }

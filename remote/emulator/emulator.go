@@ -30,6 +30,12 @@ const (
 	DefaultAsyncDelay = time.Second
 	DefaultPresignTTL = 10 * time.Minute
 	DefaultSlowDelay  = 2 * time.Second
+	// DefaultAsyncAbove: single-slice uploads larger than 1 MiB complete
+	// asynchronously, smaller ones at once, so both paths run.
+	DefaultAsyncAbove = 1 << 20
+	// AsyncNever as Config.AsyncAbove keeps every single-slice upload
+	// synchronous.
+	AsyncNever int64 = -1
 	// AsyncNow as Config.AsyncDelay makes multi-slice uploads complete at
 	// once (upload_complete still answers async:true).
 	AsyncNow time.Duration = -1
@@ -48,12 +54,18 @@ type Config struct {
 	RevokeTokens bool
 	SliceSize    int64         // default 104857600
 	TokenTTL     time.Duration // default 30 days
-	// AsyncDelay is how long a multi-slice upload takes to become completed
-	// after upload_complete; 0 means the default, 1s. AsyncNow (or any
+	// AsyncDelay is how long an asynchronous upload (see AsyncAbove) takes
+	// to become completed after upload_complete; 0 means the default, 1s. AsyncNow (or any
 	// negative value) means completed at once, though upload_complete still
 	// answers async:true.
 	AsyncDelay time.Duration
 	PresignTTL time.Duration // default 10 minutes
+	// AsyncAbove is the size in bytes above which a single-slice upload
+	// also completes asynchronously (upload_complete answers async:true,
+	// completed:false, as the official example shows for a 22 MB file);
+	// 0 means the default, 1 MiB; AsyncNever (any negative value) means
+	// never. Multi-slice uploads are always asynchronous.
+	AsyncAbove int64
 	// QPS limits calls per second per endpoint, keyed by the last path
 	// element ("delete", "list", "create", ...); absent = unlimited.
 	QPS map[string]float64
@@ -116,6 +128,9 @@ func New(cfg Config) (*Server, error) {
 		cfg.AsyncDelay = DefaultAsyncDelay
 	} else if cfg.AsyncDelay < 0 {
 		cfg.AsyncDelay = 0
+	}
+	if cfg.AsyncAbove == 0 {
+		cfg.AsyncAbove = DefaultAsyncAbove
 	}
 	if cfg.PresignTTL <= 0 {
 		cfg.PresignTTL = DefaultPresignTTL

@@ -25,7 +25,7 @@ func (s *Server) handleMkdir(c *call) (any, *apiError) {
 			return nil, errf(wire.CodeInternal, "invalid folder name: %v", err)
 		}
 		if seen[n] {
-			return nil, errClash(n)
+			return nil, errClash(msgFolderClash, n)
 		}
 		seen[n] = true
 	}
@@ -37,7 +37,7 @@ func (s *Server) handleMkdir(c *call) (any, *apiError) {
 	}
 	for _, n := range req.Name {
 		if s.st.childNamed(parent, n) != "" {
-			return nil, errClash(n)
+			return nil, errClash(msgFolderClash, n)
 		}
 	}
 	o := &op{}
@@ -200,6 +200,10 @@ func (s *Server) handleMove(c *call) (any, *apiError) {
 	if ae := checkIDs(req.FileIDs); ae != nil {
 		return nil, ae
 	}
+	if req.ToParentFileID == "" {
+		// The official page: 不能为空. Into the root takes the root's own ID.
+		return nil, errf(wire.CodeInternal, "toParentFileID不能为空")
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	target, ae := s.st.lookupFolder(req.ToParentFileID)
@@ -221,21 +225,18 @@ func (s *Server) handleMove(c *call) (any, *apiError) {
 			return nil, errf(wire.CodeInternal, "cannot move folder %q into itself or its own subfolder", e.Name)
 		}
 		if other, ok := names[e.Name]; ok && other != id {
-			return nil, errClash(e.Name)
+			return nil, errClash(msgMoveClash, e.Name)
 		}
 		names[e.Name] = id
 		if e.Parent == target {
-			continue
+			return nil, errf(wire.CodeInternal, "%s: %q", msgAlreadyIn, e.Name)
 		}
 		if s.st.childNamed(target, e.Name) != "" {
-			return nil, errClash(e.Name)
+			return nil, errClash(msgMoveClash, e.Name)
 		}
 		ne := *e
 		ne.Parent, ne.Updated = target, now
 		moved = append(moved, &ne)
-	}
-	if len(moved) == 0 {
-		return nil, nil
 	}
 	if err := s.commitLocked(&op{Put: moved}); err != nil {
 		return nil, errf(wire.CodeInternal, "%v", err)

@@ -3,12 +3,18 @@ package emulator
 import (
 	"crypto/rand"
 	"fmt"
+	"strings"
 )
 
 const (
 	lowerAlnum = "abcdefghijklmnopqrstuvwxyz0123456789"
 	mixedAlnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-	idLen      = 44
+	base64Std  = mixedAlnum + "+/"
+	// File and folder IDs are 52–57 characters like real ones, mixed
+	// case, some ending in "=".
+	minIDLen, maxIDLen = 52, 57
+	// preuploadIDLen: real preuploadIDs are long base64 strings with "/".
+	preuploadIDLen = 128
 )
 
 // randFloat is a uniform number in [0,1) from the seeded generator.
@@ -40,7 +46,9 @@ func (s *Server) seededString(alphabet string, n int) string {
 // Caller holds s.mu.
 func (s *Server) newEntryIDLocked() string {
 	for {
-		id := s.seededString(lowerAlnum, idLen)
+		n := minIDLen + s.randIntN(maxIDLen-minIDLen+1)
+		pad := s.randIntN(3) // 0, 1 or 2 trailing "="
+		id := s.seededString(mixedAlnum, n-pad) + "=="[:pad]
 		if _, used := s.st.entries[id]; used {
 			continue
 		}
@@ -62,6 +70,17 @@ func secureString(alphabet string, n int) string {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
 	return string(b)
+}
+
+// newPreuploadID is an unguessable preuploadID shaped like a real one:
+// base64 characters, "/" among them.
+func newPreuploadID() string {
+	for {
+		id := secureString(base64Std, preuploadIDLen)
+		if strings.Contains(id, "/") && strings.Contains(id, "+") {
+			return id
+		}
+	}
 }
 
 // traceID is a fresh x-traceID shaped like 123pan's.

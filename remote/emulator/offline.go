@@ -29,7 +29,7 @@ const (
 type offlineTask struct {
 	id      int64
 	status  int
-	process float64
+	process int // 0–100, an integer as documented
 	reason  string
 	fileID  string
 }
@@ -158,10 +158,33 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	p.n += int64(n)
 	if p.total > 0 {
 		p.s.mu.Lock()
-		p.t.process = min(99, float64(p.n)*100/float64(p.total))
+		p.t.process = int(min(99, p.n*100/p.total))
 		p.s.mu.Unlock()
 	}
 	return n, err
+}
+
+// offlineCallback is the body POSTed to callBackUrl as documented: status
+// 0 success, 1 failure (not the progress call's status values).
+type offlineCallback struct {
+	URL        string `json:"url"`
+	Status     int    `json:"status"`
+	FailReason string `json:"failReason"`
+	FileID     string `json:"fileID"`
+}
+
+// Callback status values.
+const (
+	callbackOK     = 0
+	callbackFailed = 1
+)
+
+// callbackBody describes a finished task. Caller holds s.mu.
+func callbackBody(t *offlineTask, u string) offlineCallback {
+	if t.status == wire.OfflineDone {
+		return offlineCallback{URL: u, Status: callbackOK, FileID: t.fileID}
+	}
+	return offlineCallback{URL: u, Status: callbackFailed, FailReason: t.reason}
 }
 
 // runOffline fetches the URL and stores it as an image.
@@ -174,8 +197,7 @@ func (s *Server) runOffline(t *offlineTask, u *url.URL, name, target string, cb 
 	} else {
 		t.status, t.process = wire.OfflineDone, 100
 	}
-	body, _ := json.Marshal(map[string]any{"taskID": t.id, "status": t.status, "fileID": t.fileID,
-		"url": u.String(), "fileName": name, "failReason": t.reason})
+	body, _ := json.Marshal(callbackBody(t, u.String()))
 	s.mu.Unlock()
 	if cb == nil {
 		return
@@ -265,7 +287,7 @@ func (s *Server) storeOfflineLocked(t *offlineTask, tmp, name, target, sum strin
 		}
 	}
 	if s.st.childNamed(target, name) != "" {
-		return errClash(name).msg
+		return errClash(msgFileClash, name).msg
 	}
 	if err := s.placeBlobLocked(tmp, sum); err != nil {
 		return "storage: " + err.Error()
@@ -302,5 +324,5 @@ func (s *Server) handleOfflineProcess(c *call) (any, *apiError) {
 	if ae != nil {
 		return nil, ae
 	}
-	return wire.OfflineProcessData{Status: t.status, Process: t.process}, nil
+	return wire.OfflineProcessData{Status: t.status, Process: wire.Int(t.process)}, nil
 }

@@ -17,6 +17,7 @@ func TestRejects(t *testing.T) {
 	e := newEnv(t, Config{})
 	dir := e.mkdir("", "dir")
 	file := e.upload("", "a.jpg", []byte("abc"))
+	root := string(e.detail(file).ParentFileID)
 	ids := make([]string, 101)
 	for i := range ids {
 		ids[i] = fmt.Sprint("id", i)
@@ -36,7 +37,7 @@ func TestRejects(t *testing.T) {
 		{"wrong Platform", "POST", wire.PathList, map[string]any{"limit": 10, "type": 1}, map[string]string{wire.HeaderPlatform: "web", wire.HeaderAuth: "Bearer " + e.token}, 1, "Platform"},
 		{"token call without Platform", "POST", wire.PathAccessToken, map[string]string{"clientID": "a", "clientSecret": "b"}, map[string]string{}, 1, "Platform"},
 		{"no token", "POST", wire.PathList, map[string]any{"limit": 10, "type": 1}, map[string]string{wire.HeaderPlatform: wire.PlatformValue}, 401, "Authorization"},
-		{"bad token", "POST", wire.PathList, map[string]any{"limit": 10, "type": 1}, map[string]string{wire.HeaderPlatform: wire.PlatformValue, wire.HeaderAuth: "Bearer nope"}, 401, "invalid"},
+		{"bad token", "POST", wire.PathList, map[string]any{"limit": 10, "type": 1}, map[string]string{wire.HeaderPlatform: wire.PlatformValue, wire.HeaderAuth: "Bearer nope"}, 401, "无效的登录信息"},
 		{"not bearer", "POST", wire.PathList, map[string]any{"limit": 10, "type": 1}, map[string]string{wire.HeaderPlatform: wire.PlatformValue, wire.HeaderAuth: e.token}, 401, "Bearer"},
 		{"empty credentials", "POST", wire.PathAccessToken, map[string]string{"clientID": "", "clientSecret": ""}, nil, 1, "clientID"},
 		{"missing credentials", "POST", wire.PathAccessToken, map[string]string{}, nil, 1, "clientID"},
@@ -61,21 +62,24 @@ func TestRejects(t *testing.T) {
 		{"mkdir too long", "POST", wire.PathMkdir, map[string]any{"name": strings.Repeat("图", 255), "parentID": "", "type": 1}, nil, 1, "name"},
 		{"mkdir type 2", "POST", wire.PathMkdir, map[string]any{"name": "x", "parentID": "", "type": 2}, nil, 1, "type"},
 		{"mkdir unknown parent", "POST", wire.PathMkdir, map[string]any{"name": "x", "parentID": "nope", "type": 1}, nil, 5066, "nope"},
-		{"mkdir clash", "POST", wire.PathMkdir, map[string]any{"name": "dir", "parentID": "", "type": 1}, nil, 1, "重名"},
-		{"mkdir clash with file", "POST", wire.PathMkdir, map[string]any{"name": "a.jpg", "parentID": "", "type": 1}, nil, 1, "重名"},
-		{"mkdir twice same", "POST", wire.PathMkdir, map[string]any{"name": []string{"q", "q"}, "parentID": "", "type": 1}, nil, 1, "重名"},
+		{"mkdir clash", "POST", wire.PathMkdir, map[string]any{"name": "dir", "parentID": "", "type": 1}, nil, 1, "已经有同名文件夹"},
+		{"mkdir clash with file", "POST", wire.PathMkdir, map[string]any{"name": "a.jpg", "parentID": "", "type": 1}, nil, 1, "已经有同名文件夹"},
+		{"mkdir twice same", "POST", wire.PathMkdir, map[string]any{"name": []string{"q", "q"}, "parentID": "", "type": 1}, nil, 1, "已经有同名文件夹"},
 		{"mkdir name number", "POST", wire.PathMkdir, map[string]any{"name": 5, "parentID": "", "type": 1}, nil, 1, "name"},
 		{"create bad name", "POST", wire.PathCreate, map[string]any{"parentFileID": "", "filename": "a?.jpg", "etag": good, "size": 1, "type": 1}, nil, 1, "filename"},
 		{"create bad etag", "POST", wire.PathCreate, map[string]any{"parentFileID": "", "filename": "b.jpg", "etag": "xyz", "size": 1, "type": 1}, nil, 1, "etag"},
 		{"create size missing", "POST", wire.PathCreate, map[string]any{"parentFileID": "", "filename": "b.jpg", "etag": good, "type": 1}, nil, 1, "size"},
 		{"create negative size", "POST", wire.PathCreate, map[string]any{"parentFileID": "", "filename": "b.jpg", "etag": good, "size": -1, "type": 1}, nil, 1, "size"},
 		{"create type missing", "POST", wire.PathCreate, map[string]any{"parentFileID": "", "filename": "b.jpg", "etag": good, "size": 1}, nil, 1, "type"},
-		{"create clash", "POST", wire.PathCreate, map[string]any{"parentFileID": "", "filename": "a.jpg", "etag": good, "size": 1, "type": 1}, nil, 1, "重名"},
-		{"create clash with folder", "POST", wire.PathCreate, map[string]any{"parentFileID": "", "filename": "dir", "etag": good, "size": 1, "type": 1}, nil, 1, "重名"},
+		{"create clash", "POST", wire.PathCreate, map[string]any{"parentFileID": "", "filename": "a.jpg", "etag": good, "size": 1, "type": 1}, nil, 1, "该目录下文件名重复无法创建"},
+		{"create clash with folder", "POST", wire.PathCreate, map[string]any{"parentFileID": "", "filename": "dir", "etag": good, "size": 1, "type": 1}, nil, 1, "该目录下文件名重复无法创建"},
 		{"create unknown parent", "POST", wire.PathCreate, map[string]any{"parentFileID": "nope", "filename": "b.jpg", "etag": good, "size": 1, "type": 1}, nil, 5066, "nope"},
 		{"get_upload_url unknown", "POST", wire.PathGetUploadURL, map[string]any{"preuploadID": "nope", "sliceNo": 1}, nil, 1, "preuploadID"},
 		{"complete unknown", "POST", wire.PathUploadComplete, map[string]any{"preuploadID": "nope"}, nil, 1, "preuploadID"},
 		{"async unknown", "POST", wire.PathUploadAsyncResult, map[string]any{"preuploadID": "nope"}, nil, 1, "preuploadID"},
+		{"complete empty preuploadID", "POST", wire.PathUploadComplete, map[string]any{"preuploadID": ""}, nil, 1, "预上传ID不能为空"},
+		{"move empty target", "POST", wire.PathMove, map[string]any{"fileIDs": []string{file}, "toParentFileID": ""}, nil, 1, "不能为空"},
+		{"move into the folder it is in", "POST", wire.PathMove, map[string]any{"fileIDs": []string{file}, "toParentFileID": root}, nil, 1, "文件已在当前文件夹中，请选择其他文件夹"},
 		{"copy sourceType", "POST", wire.PathCopy, map[string]any{"fileIDs": []string{"1"}, "toParentFileID": "", "sourceType": "2", "type": 1}, nil, 1, "sourceType"},
 		{"offline not loopback", "POST", wire.PathOffline, map[string]any{"url": "http://10.1.2.3/a.png", "type": 1}, nil, 1, "loopback"},
 		{"offline root dir", "POST", wire.PathOffline, map[string]any{"url": "http://127.0.0.1:1/a.png", "businessDirID": e.s.st.meta.RootID, "type": 1}, nil, 1, "root"},

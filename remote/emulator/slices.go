@@ -19,7 +19,8 @@ import (
 )
 
 // uploadPrefix is where presigned slice URLs point:
-// /__upload/<preuploadID>/<sliceNo>?expires=<unix>&signature=<hmac>.
+// /__upload/<preuploadID, path-escaped>/<sliceNo>?expires=<unix>&signature=<hmac>.
+// The preuploadID holds "/", so it travels as %2F.
 const uploadPrefix = "/__upload/"
 
 // Stats keys of the non-API traffic.
@@ -37,7 +38,7 @@ func (s *Server) sign(preID string, sliceNo int, expires int64) string {
 func (s *Server) presign(base, preID string, sliceNo int, expires time.Time) string {
 	exp := expires.Unix()
 	q := url.Values{"expires": {strconv.FormatInt(exp, 10)}, "signature": {s.sign(preID, sliceNo, exp)}}
-	return fmt.Sprintf("%s%s%s/%d?%s", base, uploadPrefix, preID, sliceNo, q.Encode())
+	return fmt.Sprintf("%s%s%s/%d?%s", base, uploadPrefix, url.PathEscape(preID), sliceNo, q.Encode())
 }
 
 // s3Error answers like an object store does: a status and a short XML body.
@@ -120,12 +121,13 @@ func (s *Server) serveSlice(w http.ResponseWriter, r *http.Request) {
 // checkSignature parses and verifies a presigned URL; on failure it has
 // answered 403.
 func (s *Server) checkSignature(w http.ResponseWriter, r *http.Request) (string, int, bool) {
-	rest := strings.TrimPrefix(r.URL.Path, uploadPrefix)
-	preID, noStr, ok := strings.Cut(rest, "/")
+	rest := strings.TrimPrefix(r.URL.EscapedPath(), uploadPrefix)
+	escID, noStr, ok := strings.Cut(rest, "/")
+	preID, uerr := url.PathUnescape(escID)
 	sliceNo, err := strconv.Atoi(noStr)
 	q := r.URL.Query()
 	exp, eerr := strconv.ParseInt(q.Get("expires"), 10, 64)
-	if !ok || preID == "" || err != nil || sliceNo < 1 || eerr != nil || q.Get("signature") == "" {
+	if !ok || uerr != nil || preID == "" || err != nil || sliceNo < 1 || eerr != nil || q.Get("signature") == "" {
 		s3Error(w, http.StatusForbidden, "AccessDenied", "malformed presigned URL")
 		return "", 0, false
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -21,7 +22,7 @@ func TestCopyTask(t *testing.T) {
 	dst := e.mkdir("", "dst")
 	png := randBytes(3000, 8)
 	existing := randBytes(2000, 9)
-	e.upload(dst, "already.gif", existing)
+	old := e.upload(dst, "already.gif", existing)
 	pngID, err := e.s.SeedDrive("cat.PNG", png)
 	require.NoError(t, err)
 	txtID, err := e.s.SeedDrive("notes.txt", []byte("text"))
@@ -49,8 +50,11 @@ func TestCopyTask(t *testing.T) {
 	for _, f := range files {
 		names[f.Filename] = f.Etag
 	}
-	assert.Equal(t, map[string]string{"already.gif": md5hex(existing), "cat.PNG": md5hex(png)}, names, "same image not duplicated, txt skipped")
+	assert.Equal(t, map[string]string{"same.gif": md5hex(existing), "cat.PNG": md5hex(png)}, names,
+		"the same image (etag and size) is overwritten by the copy, txt skipped")
 	var fd wire.CopyFailData
+	raw := e.call("GET", wire.PathCopyFail+"?taskID="+string(cd.TaskID)+"&limit=10", nil, nil)
+	assert.Contains(t, string(raw.Data), `"fileId":`+txtID+`,`, "copy/fail's fileId is a number as documented")
 	e.ok("GET", wire.PathCopyFail+"?taskID="+string(cd.TaskID)+"&limit=1&page=1", nil, &fd)
 	assert.EqualValues(t, 2, fd.Total)
 	require.Len(t, fd.List, 1)
@@ -60,6 +64,7 @@ func TestCopyTask(t *testing.T) {
 	e.ok("GET", wire.PathCopyFail+"?taskID="+string(cd.TaskID)+"&limit=10&page=3", nil, &fd)
 	assert.Empty(t, fd.List)
 	e.fail(1, "GET", wire.PathCopyFail+"?taskID="+string(cd.TaskID)+"&limit=101", nil)
+	e.fail(wire.CodeNotFound, "GET", wire.PathDetail+"?fileID="+old, nil)
 	// Copied file downloads.
 	for _, f := range files {
 		if f.Filename == "cat.PNG" {
@@ -74,6 +79,29 @@ func TestCopyTask(t *testing.T) {
 		return pd.Status == wire.CopyFailed
 	})
 	assert.NotEmpty(t, pd.FailMsg)
+}
+
+// At most three copy tasks at once per account: the fourth is refused
+// until one ends.
+func TestCopyTaskLimit(t *testing.T) {
+	e := newEnv(t, Config{AsyncDelay: 400 * time.Millisecond})
+	pic, err := e.s.SeedDrive("p.png", randBytes(100, 1))
+	require.NoError(t, err)
+	req := map[string]any{"fileIDs": []string{pic}, "toParentFileID": "", "sourceType": 1, "type": 1}
+	var tasks []string
+	for range 3 {
+		var cd wire.CopyData
+		e.ok("POST", wire.PathCopy, req, &cd)
+		tasks = append(tasks, string(cd.TaskID))
+	}
+	assert.Contains(t, e.fail(1, "POST", wire.PathCopy, req), "3")
+	waitFor(t, "copy tasks", func() bool {
+		var pd wire.CopyProcessData
+		e.ok("GET", wire.PathCopyProcess+"?taskID="+tasks[0], nil, &pd)
+		return pd.Status == wire.CopyDone
+	})
+	waitFor(t, "a free copy slot", func() bool { return e.call("POST", wire.PathCopy, req, nil).Code == 0 })
+	assert.Len(t, e.listAll(""), 1, "one image copied four times is one image")
 }
 
 func TestOfflineTask(t *testing.T) {
@@ -131,8 +159,16 @@ func TestOfflineTask(t *testing.T) {
 	assert.Equal(t, img, body)
 	waitFor(t, "callback", func() bool { mu.Lock(); defer mu.Unlock(); return len(callbacks) == 1 })
 	mu.Lock()
-	assert.EqualValues(t, wire.OfflineDone, callbacks[0]["status"])
-	assert.Equal(t, string(in[0].FileID), callbacks[0]["fileID"])
+	assert.Equal(t, map[string]any{"url": src.URL + "/img/photo.webp", "status": 0.0, "failReason": "", "fileID": string(in[0].FileID)},
+		callbacks[0], "callback body of a success: status 0")
+	mu.Unlock()
+	_, pd = run(map[string]any{"url": src.URL + "/gone.png", "callBackUrl": cb.URL, "type": 1})
+	assert.Equal(t, wire.OfflineFailed, pd.Status)
+	waitFor(t, "callback of a failure", func() bool { mu.Lock(); defer mu.Unlock(); return len(callbacks) == 2 })
+	mu.Lock()
+	assert.EqualValues(t, 1, callbacks[1]["status"], "callback of a failure: status 1")
+	assert.NotEmpty(t, callbacks[1]["failReason"])
+	assert.Equal(t, src.URL+"/gone.png", callbacks[1]["url"])
 	mu.Unlock()
 
 	// Into a chosen folder, with a chosen name; same image there again: no duplicate.

@@ -199,8 +199,21 @@ func (st *state) inSubtree(target, id string) bool {
 	return false
 }
 
-func errClash(name string) *apiError {
-	return errf(wire.CodeInternal, "当前目录有重名文件: %q already exists in this folder (不能重名)", name)
+// Messages of the real service (seen by third-party clients); every clash
+// says 重名, 同名 or 重复.
+const (
+	msgFolderClash = "已经有同名文件夹"
+	msgFileClash   = "该目录下文件名重复无法创建"
+	msgMoveClash   = "当前目录有重名文件"
+	msgAlreadyIn   = "文件已在当前文件夹中，请选择其他文件夹"
+	msgNoPreupload = "预上传ID不能为空"
+	msgBadLogin    = "无效的登录信息"
+)
+
+// errClash answers a name taken in the folder: msg is one of the clash
+// messages above.
+func errClash(msg, name string) *apiError {
+	return errf(wire.CodeInternal, "%s: %q", msg, name)
 }
 
 // extension is the name's extension without the dot, as 123pan shows it.

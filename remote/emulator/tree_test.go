@@ -105,16 +105,22 @@ func TestMove(t *testing.T) {
 	assert.Equal(t, before.DownloadURL, after.DownloadURL)
 	_, body := e.get("GET", after.DownloadURL, nil)
 	assert.Equal(t, "f", string(body))
-	// Folder into root, with its content.
-	e.ok("POST", wire.PathMove, map[string]any{"fileIDs": []string{ab}, "toParentFileID": ""}, nil)
+	// Into the root: "" is refused as the official page says (不能为空),
+	// the root's own ID (parentFileId of a top-level entry) is accepted.
+	msg := e.fail(1, "POST", wire.PathMove, map[string]any{"fileIDs": []string{ab}, "toParentFileID": ""})
+	assert.Contains(t, msg, "不能为空")
+	assert.Equal(t, wire.ID(a), e.detail(ab).ParentFileID, "a refused move leaves the folder where it was")
+	root := e.detail(a).ParentFileID
+	require.NotEmpty(t, root, "a top-level entry shows the root's own ID as parentFileId")
+	e.ok("POST", wire.PathMove, map[string]any{"fileIDs": []string{ab}, "toParentFileID": root}, nil)
 	names := map[string]bool{}
 	for _, en := range e.listAll("") {
 		names[en.Filename] = true
 	}
 	assert.Equal(t, map[string]bool{"a": true, "b": true, "ab": true}, names)
 	assert.Len(t, e.listAll(ab), 1)
-	// Moving within the same folder is a no-op.
-	e.ok("POST", wire.PathMove, map[string]any{"fileIDs": []string{g}, "toParentFileID": b}, nil)
+	// Into the folder it is in: refused, as the real service does.
+	assert.Contains(t, e.fail(1, "POST", wire.PathMove, map[string]any{"fileIDs": []string{g}, "toParentFileID": b}), "文件已在当前文件夹中")
 }
 
 func TestDownload(t *testing.T) {

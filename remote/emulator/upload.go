@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"encoding/base64"
 	"encoding/hex"
 	"os"
 	"path/filepath"
@@ -67,7 +68,22 @@ func (p *preupload) knowsPartFile(name string) bool {
 	return err == nil && strings.HasSuffix(name, ".part") && p.Parts[n] != nil
 }
 
-func (s *Server) partsDir(preID string) string { return filepath.Join(s.dir, uploadsDir, preID) }
+// partsDir is where an upload's slices wait. PreuploadIDs hold "/" and
+// "+": the directory is named by the ID in unpadded URL-safe base64.
+func (s *Server) partsDir(preID string) string {
+	return filepath.Join(s.dir, uploadsDir, partsDirName(preID))
+}
+
+func partsDirName(preID string) string { return base64.RawURLEncoding.EncodeToString([]byte(preID)) }
+
+// preIDOfDir is the preuploadID a parts directory belongs to, or "".
+func preIDOfDir(name string) string {
+	b, err := base64.RawURLEncoding.DecodeString(name)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
 
 // putPre stores a preupload record; an assembled one holds its blob.
 func (st *state) putPre(p *preupload) {
@@ -131,7 +147,7 @@ func (s *Server) handleCreate(c *call) (any, *apiError) {
 		return nil, ae
 	}
 	if s.st.childNamed(parent, req.Filename) != "" {
-		return nil, errClash(req.Filename)
+		return nil, errClash(msgFileClash, req.Filename)
 	}
 	if s.st.byContent[contentKey(etag, req.Size)] > 0 {
 		e := s.newFileEntryLocked(parent, req.Filename, etag, req.Size)
@@ -141,7 +157,7 @@ func (s *Server) handleCreate(c *call) (any, *apiError) {
 		s.log.Debug("create: reuse (秒传)", "name", req.Filename, "fileID", e.ID)
 		return wire.CreateData{FileID: wire.ID(e.ID), Reuse: true, SliceSize: s.cfg.SliceSize}, nil
 	}
-	p := &preupload{ID: secureString(mixedAlnum, 64), Parent: parent, Name: req.Filename, Etag: etag,
+	p := &preupload{ID: newPreuploadID(), Parent: parent, Name: req.Filename, Etag: etag,
 		Size: req.Size, SliceSize: s.cfg.SliceSize, Created: time.Now(), State: preOpen, Parts: map[int]*part{}}
 	if err := os.MkdirAll(s.partsDir(p.ID), 0o700); err != nil {
 		return nil, errf(wire.CodeInternal, "storage: %v", err)
@@ -155,7 +171,7 @@ func (s *Server) handleCreate(c *call) (any, *apiError) {
 // lookupPreLocked finds a preupload by ID.
 func (s *Server) lookupPreLocked(id string) (*preupload, *apiError) {
 	if id == "" {
-		return nil, errf(wire.CodeInternal, "preuploadID is empty")
+		return nil, errf(wire.CodeInternal, msgNoPreupload)
 	}
 	p := s.st.pres[id]
 	if p == nil {

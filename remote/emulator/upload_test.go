@@ -17,6 +17,36 @@ import (
 	"github.com/pan123fs/pan123fs/remote/wire"
 )
 
+// A single-slice upload above AsyncAbove completes asynchronously, as the
+// official example shows (async:true, completed:false); one at the
+// threshold completes at once.
+func TestSingleSliceAboveAsyncAbove(t *testing.T) {
+	e := newEnv(t, Config{AsyncAbove: 1000, AsyncDelay: 200 * time.Millisecond})
+	for _, tc := range []struct {
+		size  int
+		async bool
+	}{{1000, false}, {1001, true}} {
+		data := randBytes(tc.size, byte(tc.size))
+		c := e.create("", fmt.Sprintf("s%d.png", tc.size), data)
+		require.EqualValues(t, DefaultSliceSize, c.SliceSize)
+		e.putSlices(c.PreuploadID, c.SliceSize, data)
+		var d wire.UploadCompleteData
+		e.ok("POST", wire.PathUploadComplete, map[string]string{"preuploadID": c.PreuploadID}, &d)
+		assert.Equal(t, tc.async, bool(d.Async), "%d bytes: async", tc.size)
+		assert.Equal(t, !tc.async, bool(d.Completed), "%d bytes: completed", tc.size)
+		var r wire.UploadAsyncResultData
+		e.ok("POST", wire.PathUploadAsyncResult, map[string]string{"preuploadID": c.PreuploadID}, &r)
+		assert.Equal(t, !tc.async, bool(r.Completed), "%d bytes: completed right after upload_complete", tc.size)
+	}
+	e2 := newEnv(t, Config{AsyncAbove: AsyncNever})
+	data := randBytes(5<<20, 3)
+	c := e2.create("", "big.png", data)
+	e2.putSlices(c.PreuploadID, c.SliceSize, data)
+	var d wire.UploadCompleteData
+	e2.ok("POST", wire.PathUploadComplete, map[string]string{"preuploadID": c.PreuploadID}, &d)
+	assert.True(t, bool(d.Completed), "AsyncNever: a 5 MiB single slice completes at once")
+}
+
 func TestUploadSingleSlice(t *testing.T) {
 	e := newEnv(t, Config{})
 	dir := e.mkdir("", "图床")
@@ -147,7 +177,7 @@ func TestUploadClashAtCompletion(t *testing.T) {
 	c := e.create("", "n.jpg", data)
 	e.putSlices(c.PreuploadID, c.SliceSize, data)
 	e.upload("", "n.jpg", []byte("two")) // takes the name meanwhile
-	assert.Contains(t, e.fail(1, "POST", wire.PathUploadComplete, map[string]string{"preuploadID": c.PreuploadID}), "重名")
+	assert.Contains(t, e.fail(1, "POST", wire.PathUploadComplete, map[string]string{"preuploadID": c.PreuploadID}), "该目录下文件名重复无法创建")
 }
 
 func TestReuseAndSharedBlobs(t *testing.T) {

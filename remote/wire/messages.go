@@ -72,7 +72,8 @@ type ListUploadPartsData struct {
 	Parts []Part `json:"parts"`
 }
 
-// Part is one stored slice; Etag is the slice's md5 hex.
+// Part is one stored slice; Etag is the slice's md5 hex. Its numbers may
+// arrive as strings (see number.go).
 type Part struct {
 	PartNumber int    `json:"partNumber"`
 	Size       int64  `json:"size"`
@@ -149,7 +150,7 @@ type MoveRequest struct {
 type CopyRequest struct {
 	FileIDs        []string `json:"fileIDs"`
 	ToParentFileID string   `json:"toParentFileID"`
-	SourceType     string   `json:"sourceType"`
+	SourceType     ID       `json:"sourceType"` // "1" documented; a number accepted
 	Type           int      `json:"type"`
 }
 
@@ -174,7 +175,7 @@ type CopyProcessData struct {
 
 // CopyFailData is copy/fail's data.
 type CopyFailData struct {
-	Total int64          `json:"total"`
+	Total Int            `json:"total"`
 	List  []CopyFailItem `json:"list"`
 }
 
@@ -206,10 +207,11 @@ const (
 	OfflineRetrying = 3
 )
 
-// OfflineProcessData is offline/download/process's data; Process is 0–100.
+// OfflineProcessData is offline/download/process's data; Process is an
+// integer 0–100 (a string or a fraction is accepted).
 type OfflineProcessData struct {
-	Status  int     `json:"status"`
-	Process float64 `json:"process"`
+	Status  int `json:"status"`
+	Process Int `json:"process"`
 }
 
 // OfflineDefaultDir is the folder offline migrations land in by default.
