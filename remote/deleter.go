@@ -226,9 +226,12 @@ func (d *Deleter) loop() {
 	}
 }
 
-// gather waits one window for more IDs, ending early when a kick makes the
-// queue urgent (Wait, Close) or fills a batch.
+// gather waits for more IDs: one window, started again by each new ID
+// (a burst such as rm -r goes out in full calls even when it comes slowly),
+// up to maxGatherWindows windows in all. It ends early when a kick makes
+// the queue urgent (Wait, Close) or fills a batch.
 func (d *Deleter) gather() {
+	start := time.Now()
 	t := time.NewTimer(d.opts.Window)
 	defer t.Stop()
 	for {
@@ -242,9 +245,15 @@ func (d *Deleter) gather() {
 			if urgent {
 				return
 			}
+			if time.Since(start)+d.opts.Window <= maxGatherWindows*d.opts.Window {
+				t.Reset(d.opts.Window)
+			}
 		}
 	}
 }
+
+// maxGatherWindows bounds how long gather waits for a burst to end.
+const maxGatherWindows = 10
 
 func (d *Deleter) send(batch []*delItem) {
 	if j := d.opts.Journal; j != nil {

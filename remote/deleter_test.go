@@ -160,3 +160,18 @@ func TestDeleterJournals(t *testing.T) {
 	assert.ElementsMatch(t, []string{"a", "b"}, j.done)
 	assert.GreaterOrEqual(t, j.syncs, 1, "made durable before the call")
 }
+
+// IDs that keep coming, each within a window of the last, go out together
+// even when they take several windows to come (rm -r on a busy machine).
+func TestDeleterWaitsForABurstToEnd(t *testing.T) {
+	f := &fakeDeletes{}
+	window := 40 * time.Millisecond
+	d := quietDeleter(f.del, DeleterOptions{Window: window})
+	for i := range 8 { // 8 IDs, window/2 apart: 4 windows in all
+		d.Enqueue(fmt.Sprint(i), nil)
+		time.Sleep(window / 2)
+	}
+	require.Eventually(t, func() bool { return !d.Pending("7") }, 5*time.Second, time.Millisecond)
+	assert.Equal(t, 1, f.calls(), "one call for the burst")
+	require.NoError(t, d.Close(t.Context()))
+}
