@@ -134,10 +134,14 @@ func TestLimitersFollowTheProfileAndKeepOverrides(t *testing.T) {
 func TestProfileChangeKeepsALearntRate(t *testing.T) {
 	clk := newFakeClock()
 	l := newLimiters(ProfileFree, nil, nil, slog.New(slog.DiscardHandler), clk.now)
-	assert.InDelta(t, 5*limitMargin, limitOf(l, "create"), 1e-9)
+	for range probeFast {
+		l.done("create", held(clk), nil)
+	}
+	assert.InDelta(t, 5*growFast*limitMargin, limitOf(l, "create"), 1e-9)
 	l.done("upload_complete", held(clk), refusal("upload_complete"))
 	l.setProfile(ProfileMember)
-	assert.InDelta(t, 20*limitMargin, limitOf(l, "create"), 1e-9, "create, not learnt yet, follows the profile")
+	assert.InDelta(t, 10*limitMargin, limitOf(l, "move"), 1e-9, "move follows the profile")
+	assert.InDelta(t, MemberLimits["create"]*limitMargin, limitOf(l, "create"), 1e-9, "create, not learnt yet, starts again from the profile's figure")
 	assert.InDelta(t, DefaultOtherLimit*cutFactor*limitMargin, limitOf(l, "upload_complete"), 1e-9, "a learnt rate stays")
 }
 
@@ -186,12 +190,11 @@ func TestLearntRatesSurviveARestart(t *testing.T) {
 
 // TestAdaptiveCreateFindsTheEmulatorsLimitWithFewRefusals runs a few
 // hundred creates from eight goroutines against an emulator that allows 20
-// per second (burst 20) without telling the client, which starts from the
-// member table's 20 and soon passes it. Its burst hides the limit until it
-// is spent, so the first refusal comes well above 20, and a refusal or two
-// more while the client comes down to it: at most 4 in the 400 calls, 1 %,
-// when a controller that keeps probing fast or cuts once per refusal
-// provokes dozens.
+// per second (burst 20) without telling the client, which starts from 5.
+// The emulator's burst hides the limit until it is spent, so the first
+// refusal comes above 20, and a refusal or two more while the client comes
+// down to it: at most 4 in the 400 calls, 1 %, when a controller that keeps
+// probing fast or cuts once per refusal provokes dozens.
 func TestAdaptiveCreateFindsTheEmulatorsLimitWithFewRefusals(t *testing.T) {
 	const limit, calls, workers = 20, 400, 8
 	s, err := emulator.New(emulator.Config{ClientID: "emu-id", ClientSecret: "emu-secret", QPS: map[string]float64{"create": limit}})

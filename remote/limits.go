@@ -74,7 +74,7 @@ var MemberLimits = map[string]float64{
 	"mkdir":        20,
 	"access_token": 10,
 
-	"create":              20, // as mkdir
+	"create":              5, // the free figure: a start too high costs refusals, one too low only time
 	"get_upload_url":      DefaultOtherLimit,
 	"list_upload_parts":   DefaultOtherLimit,
 	"upload_complete":     DefaultOtherLimit,
