@@ -205,16 +205,18 @@ func (s *rateStore) load() map[string]learntRate {
 	return v.Rates
 }
 
-// save writes rates durably if force or saveEvery has passed since the
-// last write.
-func (s *rateStore) save(rates map[string]learntRate, force bool) error {
+// save writes what rates returns durably if force or saveEvery has passed
+// since the last write. rates is called under s.mu, so that a later state
+// is never overwritten by an earlier one (lock order: rateStore.mu, then
+// adaptive.mu).
+func (s *rateStore) save(rates func() map[string]learntRate, force bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
 	if !force && !s.last.IsZero() && now.Sub(s.last) < saveEvery {
 		return nil
 	}
-	b, err := json.MarshalIndent(savedRates{ClientID: s.clientID, BaseURL: s.base, Rates: rates}, "", "  ")
+	b, err := json.MarshalIndent(savedRates{ClientID: s.clientID, BaseURL: s.base, Rates: rates()}, "", "  ")
 	if err != nil {
 		return err
 	}

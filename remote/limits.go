@@ -226,7 +226,7 @@ func (l *limiters) done(endpoint string, p pass, err error) {
 	}
 	l.m[endpoint].SetLimit(rate.Limit(qps * limitMargin))
 	if l.store != nil {
-		if err := l.store.save(l.learnt(), cut); err != nil {
+		if err := l.store.save(l.learnt, cut); err != nil {
 			l.log.Warn("123pan: learnt rates not saved", "err", err)
 		}
 	}
