@@ -24,8 +24,8 @@
 // miss theirs.
 //
 // -quick scales the sizes down for a smoke run (64 MiB / 256 MiB instead
-// of 1 GiB / 4 GiB, 200 small files instead of 1,000 (scenarios 3-5, 9), 1,000 listed instead
-// of 10,000, 100 thumbnails instead of 500).
+// of 1 GiB / 4 GiB, 200 small files instead of 1,000 (scenarios 3-5, 9),
+// 1,000 listed instead of 10,000, 100 thumbnails instead of 500).
 package main
 
 import (
