@@ -57,10 +57,6 @@ func (b *bench) s9phases(ctx context.Context, id, profile, qps string, createLim
 		return nil, err
 	}
 	defer b.stopMount(m)
-	start, err := b.e.stats(ctx)
-	if err != nil {
-		return nil, err
-	}
 	from, to := "s9-"+id, "s9-"+id+"-moved"
 	n := float64(b.nSmall)
 
@@ -105,6 +101,10 @@ func (b *bench) s9phases(ctx context.Context, id, profile, qps string, createLim
 	}
 
 	// Remove both folders.
+	beforeRm, err := b.e.stats(ctx)
+	if err != nil {
+		return nil, err
+	}
 	t0 = time.Now()
 	if _, err := sh(ctx, "rm", "-r", filepath.Join(m.dir, from), filepath.Join(m.dir, to)); err != nil {
 		return nil, err
@@ -117,16 +117,20 @@ func (b *bench) s9phases(ctx context.Context, id, profile, qps string, createLim
 	if err != nil {
 		return nil, err
 	}
-	dRm := end.diff(afterMove)
+	dRm := end.diff(beforeRm)
 	if e, err := b.e.child(ctx, "", to); err != nil || e != nil {
 		return nil, fmt.Errorf("%s is still listed in the root after rm -r and sync (%v)", to, err)
 	}
-	dAll := end.diff(start)
+	// The bench's own checks (listings by an unlimited client, which the
+	// emulator's limits refuse too) fall between the phases: only the
+	// phases count.
+	refused := dCopy.RateLimited + dMove.RateLimited + dRm.RateLimited
+	calls := dCopy.api() + dMove.api() + dRm.api()
 
 	cFig, mFig, rFig := n/copyAll.Seconds(), n/moveAll.Seconds(), n/rmAll.Seconds()
-	share := float64(dAll.RateLimited) / float64(max(dAll.api(), 1))
+	share := float64(refused) / float64(max(calls, 1))
 	det := map[string]any{"copy_seconds": copyAll.Seconds(), "move_seconds": moveAll.Seconds(), "rm_seconds": rmAll.Seconds(),
-		"calls": dAll.Calls, "rate_limited": dAll.RateLimited}
+		"calls_copy": dCopy.Calls, "calls_move": dMove.Calls, "calls_rm": dRm.Calls, "rate_limited": refused}
 	mount := fmt.Sprintf("one mount --write-back --rate-profile %s, no --rate-limit; emulator limited to %s (burst = rate) by POST /__emulator/qps", profile, qps)
 	return []row{
 		{ID: ids[0], Scenario: title, Figure: cFig, Unit: "files/s", Baseline: fp(createLim), Ratio: fp(cFig / createLim),
@@ -144,7 +148,7 @@ func (b *bench) s9phases(ctx context.Context, id, profile, qps string, createLim
 			Measures: fmt.Sprintf("%d files / wall time from the start of `rm -r MNT/%s MNT/%s` to the return of `pan123fs sync MNT` (deletes go 100 IDs a call, so the delete limit is not what bounds this). Calls: %s.", b.nSmall, from, to, dRm),
 			Details:  det},
 		{ID: ids[3], Scenario: "  calls refused with 429", Figure: 100 * share, Unit: "% of calls", BaseText: "-",
-			Text: fmt.Sprintf("%d of %d calls (%.2f %%)", dAll.RateLimited, dAll.api(), 100*share), Target: targets[3], Met: share <= 0.005,
-			Measures: "the emulator's rate_limited counter over its API calls (stats diff), all three phases.", Details: det},
+			Text: fmt.Sprintf("%d of %d calls (%.2f %%)", refused, calls, 100*share), Target: targets[3], Met: share <= 0.005,
+			Measures: "the emulator's rate_limited counter over its API calls (stats diffs over the three phases, not the bench's checks between them).", Details: det},
 	}, nil
 }
