@@ -51,7 +51,10 @@ type Config struct {
 	// Limits overrides DefaultLimits per endpoint name (last path element,
 	// e.g. "list"): requests per second; a value <= 0 means unlimited.
 	Limits map[string]float64
-	Retry  RetryPolicy
+	// RateProfile picks the table the limits start from (default
+	// ProfileFree); SetRateProfile changes it later.
+	RateProfile RateProfile
+	Retry       RetryPolicy
 	// UploadConcurrency bounds the slices one Upload sends at once (default 4).
 	UploadConcurrency int
 	// AsyncTimeout bounds the wait for an upload to complete after its last
@@ -188,10 +191,21 @@ func New(cfg Config) (*Client, error) {
 		c.stallTO = DefaultStallTimeout
 	}
 	c.hc = guardRedirects(cfg.HTTPClient, u, c.uploadConc)
-	c.limits = newLimiters(cfg.Limits)
+	if cfg.RateProfile != "" {
+		if _, err := ParseRateProfile(string(cfg.RateProfile)); err != nil {
+			return nil, fmt.Errorf("remote: %w", err)
+		}
+	}
+	store := newRateStore(cfg.StateDir, cfg.ClientID, base, time.Now, c.log)
+	c.limits = newLimiters(cfg.RateProfile, cfg.Limits, store, c.log, time.Now)
 	c.tokens = newTokenManager(c, cfg.ClientID, cfg.ClientSecret, cfg.StateDir)
 	return c, nil
 }
+
+// SetRateProfile moves the endpoints that Config.Limits does not set to the
+// documented rates of p (e.g. once the account turns out to be a member's).
+// Rates learnt for undocumented endpoints stay.
+func (c *Client) SetRateProfile(p RateProfile) { c.limits.setProfile(p) }
 
 // isRealService tells whether host is 123pan's own.
 func isRealService(host string) bool {

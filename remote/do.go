@@ -103,7 +103,8 @@ func (c *Client) exchange(ctx context.Context, r *request, token string, out any
 	if r.encErr != nil {
 		return &APIError{Endpoint: r.name, Message: "encoding the request", Err: r.encErr}
 	}
-	if err := c.limits.wait(ctx, r.name); err != nil {
+	p, err := c.limits.wait(ctx, r.name)
+	if err != nil {
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		} else {
@@ -111,6 +112,13 @@ func (c *Client) exchange(ctx context.Context, r *request, token string, out any
 		}
 		return &APIError{Endpoint: r.name, Message: "waiting for the rate limiter", Err: err, canceled: true}
 	}
+	err = c.exchangeNow(ctx, r, token, out)
+	c.limits.done(r.name, p, err)
+	return err
+}
+
+// exchangeNow is exchange once the rate limiter has let r through.
+func (c *Client) exchangeNow(ctx context.Context, r *request, token string, out any) error {
 	actx, cancel := context.WithTimeout(withCredentials(ctx), c.callTO)
 	defer cancel()
 

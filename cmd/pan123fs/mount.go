@@ -24,7 +24,7 @@ type mountFlags struct {
 	apiBase, clientID, clientSecret, stateDir string
 	emulator, readOnly, allowOther, debug     bool
 	insecureHTTP                              bool
-	writeBack, rateLimit                      string
+	writeBack, rateLimit, rateProfile         string
 	uid, gid                                  int
 	umask, fileMode, dirMode                  string
 	dirTTL, attrTimeout, drainTimeout, opTime time.Duration
@@ -68,7 +68,8 @@ be put there. See SEMANTICS.md for what every operation does.`,
 	f.StringVar(&fl.fileMode, "file-mode", "0644", "permission bits of every file, before the umask (octal)")
 	f.StringVar(&fl.dirMode, "dir-mode", "0755", "permission bits of every folder, before the umask (octal)")
 	f.StringVar(&fl.umask, "umask", "022", "bits taken away from --file-mode and --dir-mode (octal)")
-	f.StringVar(&fl.rateLimit, "rate-limit", "", "requests per second per endpoint, e.g. create=2,list=4 (defaults: the developer guide's table; 0 = unlimited)")
+	f.StringVar(&fl.rateLimit, "rate-limit", "", "requests per second per endpoint, e.g. create=2,list=4, never adapted (defaults: the --rate-profile table; 0 = unlimited)")
+	f.StringVar(&fl.rateProfile, "rate-profile", rateProfileAuto, "which table of 123pan's rate limits applies: free, member, or auto (ask the account at start; free if it cannot be asked)")
 	f.BoolVar(&fl.debug, "debug", false, "log every FUSE request and debug messages")
 	f.DurationVar(&fl.dirTTL, "dir-cache-ttl", 30*time.Second, "how long a folder listing is trusted")
 	f.IntVar(&fl.maxListed, "dir-cache-entries", 200_000, "folder-listing entries kept in memory (least recently used folders dropped)")
@@ -140,6 +141,10 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 		InsecureHTTP: fl.insecureHTTP,
 		Logger:       log,
 	}
+	autoProfile := false
+	if cfg.RateProfile, autoProfile, err = rateProfileFlag(fl.rateProfile); err != nil {
+		return err
+	}
 	if fl.rateLimit != "" {
 		if cfg.Limits, err = remote.ParseLimits(fl.rateLimit); err != nil {
 			return fmt.Errorf("--rate-limit: %w", err)
@@ -165,6 +170,9 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 	}
 	if err != nil {
 		return err
+	}
+	if autoProfile {
+		detectRateProfile(ctx, rc, fl.opTime, log)
 	}
 	sp, err := spool.Open(filepath.Join(state, "spool"), fl.spoolMax, diskFloor)
 	if err != nil {
