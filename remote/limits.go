@@ -38,43 +38,40 @@ func ParseRateProfile(s string) (RateProfile, error) {
 // member's. The documented table (2025-10-28, per client ID) names
 // user/info, the cloud drive's move, delete, v2 list and mkdir, and
 // access_token; the image-host calls take the analogous row. The
-// endpoints in Adaptive have no documented row: their figure is where the
+// endpoints in adaptiveStarts have no documented row: their figure is where the
 // client starts looking for the real limit (see adaptive.go). Config.Limits
 // overrides any of these, and a value <= 0 there means unlimited.
 //
 // Note "process" is both copy/process and offline/download/process, and
 // "download" is the offline-download call (not fetching a download link,
 // which is not limited).
-var DefaultLimits = map[string]float64{
+var DefaultLimits = withAdaptiveStarts(map[string]float64{
 	"info":         10,
 	"move":         3,
 	"delete":       1,
 	"list":         5,
 	"mkdir":        5,
 	"access_token": 8,
-
-	"create":              5, // as mkdir
-	"get_upload_url":      DefaultOtherLimit,
-	"list_upload_parts":   DefaultOtherLimit,
-	"upload_complete":     DefaultOtherLimit,
-	"upload_async_result": DefaultOtherLimit,
-	"detail":              DefaultOtherLimit,
-	"copy":                DefaultOtherLimit,
-	"process":             DefaultOtherLimit,
-	"fail":                DefaultOtherLimit,
-	"download":            DefaultOtherLimit,
-}
+})
 
 // MemberLimits are DefaultLimits for a member account.
-var MemberLimits = map[string]float64{
+var MemberLimits = withAdaptiveStarts(map[string]float64{
 	"info":         10,
 	"move":         10,
 	"delete":       10,
 	"list":         10,
 	"mkdir":        20,
 	"access_token": 10,
+})
 
-	"create":              5, // the free figure: a start too high costs refusals, one too low only time
+// adaptiveStarts are the endpoints no table names, with the rate the
+// client starts from for both profiles: unless Config.Limits sets them,
+// the client raises their rate while the service accepts it and cuts it on
+// a refusal (code 429), and remembers what it learnt in StateDir. create
+// starts at the free mkdir figure: a start too high costs refusals, one too
+// low only time.
+var adaptiveStarts = map[string]float64{
+	"create":              5,
 	"get_upload_url":      DefaultOtherLimit,
 	"list_upload_parts":   DefaultOtherLimit,
 	"upload_complete":     DefaultOtherLimit,
@@ -86,11 +83,11 @@ var MemberLimits = map[string]float64{
 	"download":            DefaultOtherLimit,
 }
 
-// Adaptive are the endpoints no table names: unless Config.Limits sets
-// them, the client raises their rate while the service accepts it and cuts
-// it on a refusal (code 429), and remembers what it learnt in StateDir.
-var Adaptive = []string{"create", "get_upload_url", "list_upload_parts", "upload_complete",
-	"upload_async_result", "detail", "copy", "process", "fail", "download"}
+// withAdaptiveStarts is a documented table completed by adaptiveStarts.
+func withAdaptiveStarts(table map[string]float64) map[string]float64 {
+	maps.Copy(table, adaptiveStarts)
+	return table
+}
 
 // profileLimits is the table of p.
 func profileLimits(p RateProfile) map[string]float64 {
@@ -142,7 +139,7 @@ func newLimiters(profile RateProfile, overrides map[string]float64, store *rateS
 		// second.
 		lim := rate.NewLimiter(rate.Limit(qps*limitMargin), 1)
 		l.m[name] = lim
-		if slices.Contains(Adaptive, name) && !l.fixed[name] {
+		if _, learnt := adaptiveStarts[name]; learnt && !l.fixed[name] {
 			a := newAdaptive(qps, now)
 			if s, ok := saved[name]; ok {
 				a.restore(s)
