@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/pan123fs/pan123fs/remote/wire"
@@ -23,7 +24,8 @@ var errListingTimedOut = errors.New("listing the folder took too long")
 type listLoad struct {
 	started time.Time
 	done    chan struct{}
-	err     error // set before done is closed
+	err     error       // set before done is closed
+	warned  atomic.Bool // an old listing was served meanwhile, and said so
 }
 
 // load makes sure d.children holds a listing: the cached one while it is
@@ -42,7 +44,9 @@ func (d *dirNode) load(ctx context.Context) error {
 		d.mu.Unlock()
 		return nil
 	}
-	if d.children != nil && d.fsys.listings.Fresh(d) {
+	if d.children != nil && (d.fsys.listings.Fresh(d) || time.Since(d.failedAt) < staleWait) {
+		// fresh, or a listing failed a moment ago: the old one serves
+		// without another call until then
 		d.mu.Unlock()
 		return nil
 	}
@@ -67,25 +71,34 @@ func (d *dirNode) load(ctx context.Context) error {
 		defer t.Stop()
 		slow = t.C
 	}
-	select {
-	case <-ld.done:
-		if ld.err != nil && d.hasListing() {
-			d.fsys.log.Warn("123pan did not list the folder; serving its last listing", "folder", d.path(), "err", ld.err)
-			return nil
+	for {
+		select {
+		case <-ld.done:
+			if ld.err != nil && d.hasListing() {
+				ld.warnOnce(d, "123pan did not list the folder; serving its last listing", ld.err)
+				return nil
+			}
+			return ld.err
+		case <-slow:
+			if d.hasListing() {
+				ld.warnOnce(d, "123pan is slow to list the folder; serving its last listing meanwhile", nil)
+				return nil
+			}
+			slow = nil // dropped meanwhile: nothing else to serve, wait for the listing
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return errListingTimedOut
+			}
+			return ctx.Err()
 		}
-		return ld.err
-	case <-slow:
-		if d.hasListing() {
-			d.fsys.log.Warn("123pan is slow to list the folder; serving its last listing meanwhile", "folder", d.path())
-			return nil
-		}
-		<-ld.done // dropped meanwhile: nothing else to serve
-		return ld.err
-	case <-ctx.Done():
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return errListingTimedOut
-		}
-		return ctx.Err()
+	}
+}
+
+// warnOnce logs that an old listing is served, once per listing attempt
+// (a folder of many files would otherwise log a line per lookup).
+func (ld *listLoad) warnOnce(d *dirNode, msg string, err error) {
+	if ld.warned.CompareAndSwap(false, true) {
+		d.fsys.log.Warn(msg, "folder", d.path(), "err", err)
 	}
 }
 
