@@ -6,8 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pan123fs/pan123fs/remote"
-	"github.com/pan123fs/pan123fs/remote/wire"
+	"github.com/pan123fs/pan123fs/store"
 )
 
 // Account answers are kept accountRefresh (Options.AccountRefresh) before
@@ -24,22 +23,22 @@ const (
 // once an answer is known, and mu is never held across the call (a fetch
 // runs in its own goroutine; at most one is in flight).
 type accountView struct {
-	fetch func(context.Context) (remote.Account, error)
+	fetch func(context.Context) (store.Usage, error)
 	every time.Duration // refresh interval
 	log   *slog.Logger
 	ctx   context.Context // ends at close: a fetch in flight gives up
 	stop  context.CancelFunc
 
 	mu       sync.Mutex
-	acct     remote.Account // GUARDED_BY(mu)
-	known    bool           // acct holds an answer; GUARDED_BY(mu)
-	tried    time.Time      // when the last fetch started; GUARDED_BY(mu)
-	inflight chan struct{}  // closed when the fetch in flight ends, nil if none; GUARDED_BY(mu)
-	lastErr  error          // why the last fetch failed, nil if it did not; GUARDED_BY(mu)
-	warned   time.Time      // the developer end last warned about; GUARDED_BY(mu)
+	acct     store.Usage   // GUARDED_BY(mu)
+	known    bool          // acct holds an answer; GUARDED_BY(mu)
+	tried    time.Time     // when the last fetch started; GUARDED_BY(mu)
+	inflight chan struct{} // closed when the fetch in flight ends, nil if none; GUARDED_BY(mu)
+	lastErr  error         // why the last fetch failed, nil if it did not; GUARDED_BY(mu)
+	warned   time.Time     // the developer end last warned about; GUARDED_BY(mu)
 }
 
-func newAccountView(fetch func(context.Context) (remote.Account, error), every time.Duration, log *slog.Logger) *accountView {
+func newAccountView(fetch func(context.Context) (store.Usage, error), every time.Duration, log *slog.Logger) *accountView {
 	if every <= 0 {
 		every = accountRefresh
 	}
@@ -50,7 +49,7 @@ func newAccountView(fetch func(context.Context) (remote.Account, error), every t
 // get returns the last answer (ok false: none yet), starting a refresh
 // when it is older than the refresh interval. With no answer yet it waits up to
 // wait for the refresh to end.
-func (v *accountView) get(wait time.Duration) (remote.Account, bool) {
+func (v *accountView) get(wait time.Duration) (store.Usage, bool) {
 	v.mu.Lock()
 	done := v.refreshLocked()
 	known := v.known
@@ -97,16 +96,16 @@ func (v *accountView) refreshLocked() chan struct{} {
 		var warn string
 		if err == nil {
 			v.acct, v.known = a, true
-			if w := a.DeveloperWarning(time.Now()); w != "" && !a.DeveloperEnd.Equal(v.warned) {
-				v.warned, warn = a.DeveloperEnd, w
+			if a.Warning != "" && !a.AccessEnds.Equal(v.warned) {
+				v.warned, warn = a.AccessEnds, a.Warning
 			}
 		}
 		v.mu.Unlock()
 		switch {
 		case err != nil && v.ctx.Err() == nil:
-			v.log.Info("123pan account figures not fetched; statfs shows the last known", "err", err)
+			v.log.Info("account figures not fetched; statfs shows the last known", "err", err)
 		case warn != "":
-			v.log.Warn(warn, "developerEnd", wire.FormatTime(a.DeveloperEnd))
+			v.log.Warn(warn, "accessEnds", a.AccessEnds)
 		}
 	}()
 	return done
@@ -118,14 +117,14 @@ func (v *accountView) close() { v.stop() }
 // AccountStatus is the account as `pan123fs status` shows it: figures of
 // the last user/info answer (absent until one came).
 type AccountStatus struct {
-	Used          int64     `json:"used"`
-	Total         int64     `json:"total"`
-	Free          int64     `json:"free"`
-	DirectTraffic int64     `json:"directTraffic"` // remaining direct-link traffic, bytes
-	Member        bool      `json:"member"`
-	DeveloperEnd  time.Time `json:"developerEnd,omitzero"`
-	// Warning says the developer entitlement ends within 14 days or has
-	// ended (the open API stops working then); "" otherwise.
+	Used       int64     `json:"used"`
+	Total      int64     `json:"total"`
+	Free       int64     `json:"free"`
+	Traffic    int64     `json:"directTraffic"` // download traffic left, bytes
+	Paid       bool      `json:"member"`
+	AccessEnds time.Time `json:"developerEnd,omitzero"` // when API access ends
+	// Warning is what the backend says the user must be told (API access
+	// ends soon, say); "" otherwise.
 	Warning string `json:"warning,omitempty"`
 }
 
@@ -135,6 +134,6 @@ func (v *accountView) status() *AccountStatus {
 	if !ok {
 		return nil
 	}
-	return &AccountStatus{Used: a.Used, Total: a.Total, Free: a.Free(), DirectTraffic: a.DirectTraffic,
-		Member: a.Member, DeveloperEnd: a.DeveloperEnd, Warning: a.DeveloperWarning(time.Now())}
+	return &AccountStatus{Used: a.Used, Total: a.Total, Free: a.Free(), Traffic: a.Traffic,
+		Paid: a.Paid, AccessEnds: a.AccessEnds, Warning: a.Warning}
 }

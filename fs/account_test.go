@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/pan123fs/pan123fs/remote"
+	"github.com/pan123fs/pan123fs/store"
 )
 
 // lockedBuf is a log destination safe for the fetch goroutine.
@@ -37,14 +37,14 @@ func (l *lockedBuf) String() string {
 func TestAccountViewWaitsBoundedAndFetchesOneAtATime(t *testing.T) {
 	release := make(chan struct{})
 	var fetches atomic.Int32
-	want := remote.Account{Used: 10, Total: 100}
-	v := newAccountView(func(ctx context.Context) (remote.Account, error) {
+	want := store.Usage{Used: 10, Total: 100}
+	v := newAccountView(func(ctx context.Context) (store.Usage, error) {
 		fetches.Add(1)
 		select {
 		case <-release:
 			return want, nil
 		case <-ctx.Done():
-			return remote.Account{}, ctx.Err()
+			return store.Usage{}, ctx.Err()
 		}
 	}, 30*time.Millisecond, slog.New(slog.DiscardHandler))
 	defer v.close()
@@ -66,13 +66,14 @@ func TestAccountViewWaitsBoundedAndFetchesOneAtATime(t *testing.T) {
 	require.Eventually(t, func() bool { return fetches.Load() > n }, 5*time.Second, 5*time.Millisecond, "refetched once the answer is old")
 }
 
-func TestAccountViewWarnsOnceAboutTheDeveloperEnd(t *testing.T) {
+func TestAccountViewWarnsOnceAboutTheAccessEnd(t *testing.T) {
 	end := time.Now().Add(3 * 24 * time.Hour)
 	var logs lockedBuf
 	var fetches atomic.Int32
-	v := newAccountView(func(context.Context) (remote.Account, error) {
+	const warning = "API access ends in 3 days"
+	v := newAccountView(func(context.Context) (store.Usage, error) {
 		fetches.Add(1)
-		return remote.Account{Total: 1, DeveloperEnd: end}, nil
+		return store.Usage{Total: 1, AccessEnds: end, Warning: warning}, nil
 	}, time.Millisecond, slog.New(slog.NewTextHandler(&logs, nil)))
 	defer v.close()
 	for fetches.Load() < 3 {
@@ -80,8 +81,8 @@ func TestAccountViewWarnsOnceAboutTheDeveloperEnd(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "level=WARN") }, 5*time.Second, 5*time.Millisecond)
-	assert.Equal(t, 1, strings.Count(logs.String(), "developer entitlement ends"), "one warning for one end date: %s", logs.String())
+	assert.Equal(t, 1, strings.Count(logs.String(), warning), "one warning for one end date: %s", logs.String())
 	st := v.status()
 	require.NotNil(t, st)
-	assert.Contains(t, st.Warning, "(in 3 days)")
+	assert.Equal(t, warning, st.Warning)
 }

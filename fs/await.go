@@ -4,18 +4,20 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/pan123fs/pan123fs/spool"
 )
 
 // errUploadStalled: a close or fsync stopped waiting for an upload that
 // sent nothing for the operation time limit. The upload, journaled, goes
 // on in the background; errno.go maps it to EIO.
-var errUploadStalled = errors.New("123pan took nothing within the time limit; the upload goes on in the background (see pan123fs status)")
+var errUploadStalled = errors.New("the service took nothing within the time limit; the upload goes on in the background (see pan123fs status)")
 
 // uploadMark is what shows that an upload moves on.
 type uploadMark struct {
 	done     int64
 	attempts int
-	state    string
+	state    spool.State
 }
 
 func (n *fileNode) mark() uploadMark {
@@ -24,7 +26,7 @@ func (n *fileNode) mark() uploadMark {
 	return uploadMark{n.done, n.attempts, n.state}
 }
 
-// awaitUpload uploads the file now (uploadNow) and waits for the outcome,
+// awaitUpload uploads the file now (uploadOrRetry) and waits for the outcome,
 // but not for ever: the caller is let go when the upload moves on for none
 // of the operation time limit (EIO). The upload itself is not abandoned: it
 // runs on in the background, and a failure that may pass is retried from
@@ -33,7 +35,7 @@ func (n *fileNode) mark() uploadMark {
 // signal, SIGCHLD included) is what applications handle worst.
 func (n *fileNode) awaitUpload() error {
 	res := make(chan error, 1)
-	go func() { res <- n.uploadNow(context.Background()) }()
+	go func() { res <- n.uploadOrRetry(context.Background()) }()
 	limit := n.fsys.opts.OpTimeout
 	tick := time.NewTicker(max(limit/8, 10*time.Millisecond))
 	defer tick.Stop()

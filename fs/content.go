@@ -8,12 +8,13 @@ import (
 
 	"github.com/pan123fs/pan123fs/cache"
 	"github.com/pan123fs/pan123fs/spool"
+	"github.com/pan123fs/pan123fs/store"
 )
 
 // Content in the block cache.
 //
-// 123pan's etag is the content's md5, and content of one md5 and size is
-// the same content whatever its file ID. So the block cache names content
+// A store entry's MD5 is its content's md5, and content of one md5 and size
+// is the same content whatever its file ID. So the block cache names content
 // by md5 and size: a copy, a file renamed under a new name (which gets a
 // new ID), and a file just uploaded share their blocks. The blocks of a
 // file written through the mount are put into the cache from the spool
@@ -48,21 +49,20 @@ func isMD5(s string) bool {
 
 // source is what reading the node's remote content through the block
 // cache needs: its key and size, from what the node knows, and a fetcher
-// that asks for the download link (a detail call for a file this mount
-// uploaded) only when a block is not cached.
+// that asks for the download link (a Stat for a file this mount uploaded)
+// only when a block is not cached.
 func (n *fileNode) source() (cache.Key, int64, cache.Fetcher) {
 	n.mu.Lock()
-	id, etag, size := n.id, n.entry.Etag, n.entry.Size
+	id, etag, size := n.id, n.entry.MD5, n.entry.Size
 	n.mu.Unlock()
 	var once sync.Once
 	var fetch cache.Fetcher
 	var lerr error
 	return contentKey(id, etag, size), size, func(ctx context.Context, off, length int64) (io.ReadCloser, error) {
 		once.Do(func() {
-			var url string
-			var lsize int64
-			_, url, lsize, lerr = n.link(ctx)
-			fetch = n.fsys.fetcher(url, lsize)
+			var e store.Entry
+			e, lerr = n.link(ctx)
+			fetch = n.fsys.backend.Reader(e).OpenRange
 		})
 		if lerr != nil {
 			return nil, lerr

@@ -22,16 +22,16 @@ type waitingDelete struct {
 	done func(error) // what follows the delete (dirNode.deleteDone)
 }
 
-// deferDeleteLocked queues the delete of file n (ID id, remote name rname)
+// deferDeleteLocked queues the delete of file n (ID id, named name)
 // for when its last handle closes.
 //
 // call with d.mu held
-func (d *dirNode) deferDeleteLocked(rname, id string, n *fileNode) {
+func (d *dirNode) deferDeleteLocked(name, id string, n *fileNode) {
 	if d.deleting == nil {
 		d.deleting = map[string]string{}
 	}
-	d.deleting[rname] = id
-	done := d.deleteDone(rname, id, n)
+	d.deleting[name] = id
+	done := d.deleteDone(name, id, n)
 	f := d.fsys
 	n.mu.Lock()
 	open := n.handles > 0
@@ -50,7 +50,7 @@ func (d *dirNode) deferDeleteLocked(rname, id string, n *fileNode) {
 			f.log.Warn("journal: recording a delete that waits for readers", "id", id, "err", err)
 		}
 	}
-	f.log.Debug("delete waits for the file's readers to close", "name", rname, "id", id)
+	f.log.Debug("delete waits for the file's readers to close", "name", name, "id", id)
 }
 
 // deleteWaits tells whether id's delete waits for readers.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
-	"github.com/pan123fs/pan123fs/remote/wire"
+	"github.com/pan123fs/pan123fs/store"
 )
 
 // dirNode is a folder of the image host.
@@ -25,9 +25,9 @@ type dirNode struct {
 	name     string            // local name, GUARDED_BY(mu)
 	mtime    time.Time         // GUARDED_BY(mu)
 	children map[string]node   // local name → node; nil until listed; GUARDED_BY(mu)
-	deleting map[string]string // remote name → ID of an entry whose delete is queued; GUARDED_BY(mu)
+	deleting map[string]string // name → ID of an entry whose delete is queued; GUARDED_BY(mu)
 	removed  bool              // rmdir'd or renamed over; GUARDED_BY(mu)
-	hidden   []string          // remote names of listed entries the mount cannot show; GUARDED_BY(mu)
+	hidden   []string          // names of listed entries the mount cannot show; GUARDED_BY(mu)
 	loading  *listLoad         // the listing in flight, or nil; GUARDED_BY(mu)
 	edits    uint64            // count of local changes to children; GUARDED_BY(mu)
 	edited   map[string]uint64 // name → edits when this mount last changed it; GUARDED_BY(mu)
@@ -76,10 +76,10 @@ func (d *dirNode) stable() fs.StableAttr {
 	return fs.StableAttr{Mode: syscall.S_IFDIR, Ino: inoOf(d.remoteID())}
 }
 
-func (d *dirNode) refresh(e *wire.Entry) {
+func (d *dirNode) refresh(e *store.Entry) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.mtime = entryTime(e)
+	d.mtime = e.Time()
 }
 
 func (d *dirNode) relocate(parent *dirNode, name string) {

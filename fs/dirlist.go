@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
-	"github.com/pan123fs/pan123fs/remote/wire"
+	"github.com/pan123fs/pan123fs/store"
 )
 
 // staleWait is how long a caller waits for a folder's new listing when an
@@ -116,9 +118,9 @@ func (d *dirNode) runLoad(ld *listLoad, since uint64) {
 	defer cancel()
 	idle := time.AfterFunc(d.fsys.opts.OpTimeout, cancel)
 	defer idle.Stop()
-	var entries []wire.Entry
+	var entries []store.Entry
 	var err error
-	for e, lerr := range d.fsys.rc.List(ctx, d.remoteID()) {
+	for e, lerr := range d.fsys.backend.List(ctx, d.remoteID()) {
 		if lerr != nil {
 			err = lerr
 			break
@@ -156,7 +158,7 @@ func (d *dirNode) runLoad(ld *listLoad, since uint64) {
 // counted (d.hidden): the folder is not empty for rmdir.
 //
 // call with d.mu held
-func (d *dirNode) mergeLocked(entries []wire.Entry, since uint64) changes {
+func (d *dirNode) mergeLocked(entries []store.Entry, since uint64) changes {
 	byID := make(map[string]node, len(d.children))
 	for _, ch := range d.children {
 		if id := ch.remoteID(); id != "" {
@@ -167,19 +169,18 @@ func (d *dirNode) mergeLocked(entries []wire.Entry, since uint64) changes {
 	var hidden []string
 	for i := range entries {
 		e := &entries[i]
-		id := string(e.FileID)
+		id, local := e.ID, e.Name
 		if d.fsys.deleter.Pending(id) || d.fsys.deleteWaits(id) {
 			continue
 		}
-		local := decodeName(e.Filename)
 		if !localNameOK(local) {
-			d.fsys.log.Warn("hiding an entry whose name cannot be a Linux file name", "folder", d.name, "name", e.Filename, "id", id)
-			hidden = append(hidden, e.Filename)
+			d.fsys.log.Warn("hiding an entry whose name cannot be a Linux file name", "folder", d.name, "name", local, "id", id)
+			hidden = append(hidden, local)
 			continue
 		}
 		if _, dup := fresh[local]; dup {
-			d.fsys.log.Warn("hiding an entry whose name maps onto another's", "folder", d.name, "name", e.Filename, "id", id)
-			hidden = append(hidden, e.Filename)
+			d.fsys.log.Warn("hiding an entry whose name another entry has too", "folder", d.name, "name", local, "id", id)
+			hidden = append(hidden, local)
 			continue
 		}
 		if old := byID[id]; old != nil {
@@ -187,7 +188,7 @@ func (d *dirNode) mergeLocked(entries []wire.Entry, since uint64) changes {
 			fresh[local] = old
 			continue
 		}
-		fresh[local] = d.fsys.newNodeFromEntry(d, local, e)
+		fresh[local] = d.fsys.newNodeFromEntry(d, e)
 	}
 	for name, old := range d.children {
 		if f, ok := old.(*fileNode); ok && f.localOnly() {
@@ -197,7 +198,7 @@ func (d *dirNode) mergeLocked(entries []wire.Entry, since uint64) changes {
 				// say so); theirs stays on 123pan, hidden.
 				d.fsys.log.Warn("123pan has another entry under the name of a file written here; showing the local file",
 					"folder", d.name, "name", name, "id", other.remoteID())
-				hidden = append(hidden, encodeName(name))
+				hidden = append(hidden, name)
 			}
 			fresh[name] = old
 		}
@@ -213,9 +214,9 @@ func (d *dirNode) mergeLocked(entries []wire.Entry, since uint64) changes {
 			delete(fresh, name)
 		}
 	}
-	for rname, id := range d.deleting {
+	for name, id := range d.deleting {
 		if !d.fsys.deleter.Pending(id) && !d.fsys.deleteWaits(id) {
-			delete(d.deleting, rname)
+			delete(d.deleting, name)
 		}
 	}
 	var ch changes
@@ -317,12 +318,16 @@ func (d *dirNode) dropListing() bool {
 	return true
 }
 
-// clearDeleting makes sure no queued delete of an entry named rname in this
+// clearDeleting makes sure no queued delete of an entry named name in this
 // folder is still outstanding, so that a new entry of that name does not
-// clash with it on 123pan. It waits without holding d.mu.
-func (d *dirNode) clearDeleting(ctx context.Context, rname string) error {
+// clash with it on a service that keeps names unique. It waits without
+// holding d.mu.
+func (d *dirNode) clearDeleting(ctx context.Context, name string) error {
+	if !d.fsys.limits.UniqueNames {
+		return nil
+	}
 	d.mu.Lock()
-	id, ok := d.deleting[rname]
+	id, ok := d.deleting[name]
 	d.mu.Unlock()
 	if !ok {
 		return nil
@@ -331,8 +336,8 @@ func (d *dirNode) clearDeleting(ctx context.Context, rname string) error {
 		return err
 	}
 	d.mu.Lock()
-	if d.deleting[rname] == id {
-		delete(d.deleting, rname)
+	if d.deleting[name] == id {
+		delete(d.deleting, name)
 	}
 	d.mu.Unlock()
 	return nil
@@ -343,23 +348,23 @@ func (d *dirNode) clearDeleting(ctx context.Context, rname string) error {
 // still hold) is put back under its name, and the folder is listed again.
 //
 // call with d.mu held
-func (d *dirNode) queueDeleteLocked(rname, id string, gone node) {
+func (d *dirNode) queueDeleteLocked(name, id string, gone node) {
 	if id == "" {
 		return
 	}
 	if d.deleting == nil {
 		d.deleting = map[string]string{}
 	}
-	d.deleting[rname] = id
-	d.fsys.deleter.Enqueue(id, d.deleteDone(rname, id, gone))
+	d.deleting[name] = id
+	d.fsys.deleter.Enqueue(id, d.deleteDone(name, id, gone))
 }
 
 // deleteDone is what follows the delete of id, once 123pan answered.
-func (d *dirNode) deleteDone(rname, id string, gone node) func(error) {
+func (d *dirNode) deleteDone(name, id string, gone node) func(error) {
 	return func(err error) {
 		if err != nil {
-			d.fsys.log.Error("delete failed; the entry will show again", "name", rname, "id", id, "err", err)
-			d.restore(decodeName(rname), gone)
+			d.fsys.log.Error("delete failed; the entry will show again", "name", name, "id", id, "err", err)
+			d.restore(name, gone)
 			return
 		}
 		d.fsys.forgetContent(gone, id)
@@ -374,7 +379,7 @@ func (f *FS) forgetContent(gone node, id string) {
 		return
 	}
 	n.mu.Lock()
-	etag, size, open := n.entry.Etag, n.entry.Size, n.handles > 0
+	etag, size, open := n.entry.MD5, n.entry.Size, n.handles > 0
 	n.mu.Unlock()
 	if !open {
 		f.blocks.Forget(contentKey(id, etag, size))
@@ -388,4 +393,11 @@ func sortedNames(m map[string]node) []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// localNameOK tells whether a listed name can be a Linux directory entry
+// that stays inside the mount.
+func localNameOK(local string) bool {
+	return local != "" && local != "." && local != ".." && len(local) <= 255 &&
+		!strings.ContainsAny(local, "/\x00") && utf8.ValidString(local)
 }

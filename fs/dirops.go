@@ -11,8 +11,8 @@ import (
 	"github.com/pan123fs/pan123fs/spool"
 )
 
-// errHiddenEntries: a folder that looks empty holds entries 123pan has and
-// the mount cannot show; errno.go maps it to ENOTEMPTY.
+// errHiddenEntries: a folder that looks empty holds entries the service
+// has and the mount cannot show; errno.go maps it to ENOTEMPTY.
 var errHiddenEntries = errors.New("the folder holds entries whose names cannot be shown")
 
 // Mkdir makes the folder with a mkdir call; a clash is EEXIST.
@@ -34,8 +34,7 @@ func (d *dirNode) Mkdir(ctx context.Context, name string, mode uint32, out *fuse
 // background work (a listing, recovery) can touch the name meanwhile, and
 // it is checked again before the folder is added.
 func (d *dirNode) mkdir(ctx context.Context, name string) (*dirNode, error) {
-	rname, err := remoteName(name)
-	if err != nil {
+	if err := d.fsys.backend.CheckName(name); err != nil {
 		return nil, err
 	}
 	if err := d.refuseTrash("mkdir", name); err != nil {
@@ -54,17 +53,17 @@ func (d *dirNode) mkdir(ctx context.Context, name string) (*dirNode, error) {
 	case removed:
 		return nil, syscall.ENOENT
 	}
-	if err := d.clearDeleting(ctx, rname); err != nil {
+	if err := d.clearDeleting(ctx, name); err != nil {
 		return nil, err
 	}
-	id, err := d.fsys.rc.Mkdir(ctx, d.remoteID(), rname)
+	e, err := d.fsys.backend.Mkdir(ctx, d.remoteID(), name)
 	if err != nil {
 		d.invalidate() // it may have been made all the same
 		return nil, err
 	}
 	now := time.Now()
 	ch := &dirNode{fsys: d.fsys, parent: d, name: name, mtime: now, children: map[string]node{}}
-	ch.setID(id)
+	ch.setID(e.ID)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if _, taken := d.children[name]; taken {
@@ -120,7 +119,7 @@ func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
 	}
 	d.setChildLocked(name, nil)
 	d.fsys.listings.Forget(ch)
-	d.queueDeleteLocked(encodeName(name), ch.remoteID(), ch)
+	d.queueDeleteLocked(name, ch.remoteID(), ch)
 	d.mtime = time.Now()
 	return 0
 }
@@ -148,12 +147,11 @@ func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 		return syscall.EISDIR
 	}
 	d.setChildLocked(name, nil)
-	rname := encodeName(name)
 	id, readers, t := f.markUnlinked()
 	if readers && id != "" {
-		d.deferDeleteLocked(rname, id, f)
+		d.deferDeleteLocked(name, id, f)
 	} else {
-		d.queueDeleteLocked(rname, id, f)
+		d.queueDeleteLocked(name, id, f)
 	}
 	d.mtime = time.Now()
 	d.mu.Unlock()
@@ -168,7 +166,7 @@ func (d *dirNode) Create(ctx context.Context, name string, flags, mode uint32, o
 	}
 	ctx, cancel := d.fsys.changeCtx(ctx)
 	defer cancel()
-	if _, err := remoteName(name); err != nil {
+	if err := d.fsys.backend.CheckName(name); err != nil {
 		return nil, nil, 0, d.fsys.toErrno("create", name, err)
 	}
 	if err := d.refuseTrash("create", name); err != nil {
@@ -182,7 +180,7 @@ func (d *dirNode) Create(ctx context.Context, name string, flags, mode uint32, o
 		return nil, nil, 0, d.fsys.toErrno("create", name, err)
 	}
 	f := &fileNode{fsys: d.fsys, ino: d.fsys.newLocalIno(), parent: d, name: name,
-		data: data, dirty: true, gen: 1, mtime: time.Now(), state: statePending}
+		data: data, dirty: true, gen: 1, mtime: time.Now(), state: spool.Pending}
 	d.mu.Lock()
 	if _, ok := d.children[name]; ok {
 		d.mu.Unlock()

@@ -4,20 +4,17 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
-	"net/url"
 	"syscall"
 
-	"github.com/pan123fs/pan123fs/remote"
-	"github.com/pan123fs/pan123fs/remote/wire"
+	"github.com/pan123fs/pan123fs/store"
 )
 
 // toErrno is the one place where an error becomes an errno. Every FUSE
-// method returns toErrno(err) for the errors of remote, spool and cache;
-// errors that are not recognised become EIO and are logged once here.
-// A failure to reach 123pan is EIO whatever the socket said: an errno of
-// the client's own connection (ECONNREFUSED, ECONNRESET, ...) never
-// reaches an application.
+// method returns toErrno(err) for the errors of the backend, spool and
+// cache; errors that are not recognised become EIO and are logged once
+// here. A failure of the backend (store.FromBackend) is EIO whatever the
+// socket said: an errno of the client's own connection (ECONNREFUSED,
+// ECONNRESET, ...) never reaches an application.
 func (f *FS) toErrno(op, path string, err error) syscall.Errno {
 	if err == nil {
 		return 0
@@ -32,21 +29,19 @@ func (f *FS) toErrno(op, path string, err error) syscall.Errno {
 		errno = syscall.ENOTEMPTY
 	case errors.Is(err, errTrashRefused):
 		errno = syscall.EPERM
-	case errors.Is(err, wire.ErrNameTooLong):
+	case errors.Is(err, store.ErrNameTooLong):
 		errno = syscall.ENAMETOOLONG
-	case errors.Is(err, wire.ErrNameEmpty), errors.Is(err, wire.ErrNameBadChar),
-		errors.Is(err, wire.ErrNameAllSpaces), errors.Is(err, wire.ErrNameNotUTF8),
-		errors.Is(err, remote.ErrInvalidName):
+	case errors.Is(err, store.ErrInvalidName):
 		errno = syscall.EINVAL
-	case errors.Is(err, remote.ErrNotFound):
+	case errors.Is(err, store.ErrNotFound):
 		errno = syscall.ENOENT
-	case errors.Is(err, remote.ErrNameClash):
+	case errors.Is(err, store.ErrExists):
 		errno = syscall.EEXIST
-	case errors.Is(err, remote.ErrQuota):
+	case errors.Is(err, store.ErrQuota):
 		errno = syscall.EDQUOT
-	case errors.Is(err, remote.ErrAuth):
+	case errors.Is(err, store.ErrAuth):
 		errno = syscall.EACCES
-	case fromNetwork(err):
+	case store.FromBackend(err):
 		errno = syscall.EIO
 	case errors.As(err, &errno):
 		// already an errno (from the kernel side, the spool or this package)
@@ -59,14 +54,4 @@ func (f *FS) toErrno(op, path string, err error) syscall.Errno {
 	}
 	f.log.Log(context.Background(), level, "operation failed", "op", op, "path", path, "errno", errno.Error(), "err", err)
 	return errno
-}
-
-// fromNetwork tells whether err came from talking to 123pan (an API
-// answer, or a connection that failed) rather than from the local disk.
-// (Not net.Error: every syscall.Errno is one.)
-func fromNetwork(err error) bool {
-	var api *remote.APIError
-	var uerr *url.Error
-	var oerr *net.OpError
-	return errors.As(err, &api) || errors.As(err, &uerr) || errors.As(err, &oerr)
 }

@@ -8,16 +8,8 @@ import (
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
-	"github.com/pan123fs/pan123fs/remote/wire"
 	"github.com/pan123fs/pan123fs/spool"
-)
-
-// File states, as user.pan123.state shows them.
-const (
-	statePending   = "pending"
-	stateUploading = "uploading"
-	stateSynced    = "synced"
-	stateFailed    = "failed"
+	"github.com/pan123fs/pan123fs/store"
 )
 
 // fileNode is a file of the image host, or one being written.
@@ -37,7 +29,7 @@ type fileNode struct {
 	parent   *dirNode    // GUARDED_BY(mu)
 	name     string      // local name; GUARDED_BY(mu)
 	id       string      // remote file ID, "" before the first upload; GUARDED_BY(mu)
-	entry    wire.Entry  // remote metadata of id; GUARDED_BY(mu)
+	entry    store.Entry // remote metadata of id; GUARDED_BY(mu)
 	data     *spool.File // local copy of the content, or nil; GUARDED_BY(mu)
 	dirty    bool        // data is newer than the remote; GUARDED_BY(mu)
 	gen      uint64      // bumped by every change of data; GUARDED_BY(mu)
@@ -45,24 +37,18 @@ type fileNode struct {
 	handles  int         // open file handles; GUARDED_BY(mu)
 	writers  int         // of those, writers whose close is still to come (it uploads); GUARDED_BY(mu)
 	unlinked bool        // GUARDED_BY(mu)
-	state    string      // "" = synced; GUARDED_BY(mu)
+	state    spool.State // as status and user.pan123.state show it ("" = Synced); GUARDED_BY(mu)
 	lastErr  error       // why the last upload failed; GUARDED_BY(mu)
 
-	key      string       // journal key (the spool file's name), "" when not journaled; GUARDED_BY(mu)
-	seq      uint64       // journal order; GUARDED_BY(mu)
-	attempts int          // failed upload attempts in a row; GUARDED_BY(mu)
-	done     int64        // bytes of the running upload sent; GUARDED_BY(mu)
-	resume   *resumePoint // an upload a restart may resume; GUARDED_BY(mu)
-	refused  bool         // 123pan refused the upload for good; GUARDED_BY(mu)
-	jstate   spool.State  // the state last journaled; GUARDED_BY(mu)
-	writeErr error        // a write or truncate failed: the data is incomplete; GUARDED_BY(mu)
-	cachedID string       // the ID whose content the kernel may have cached; GUARDED_BY(mu)
-}
-
-// resumePoint is an interrupted upload 123pan may still know.
-type resumePoint struct {
-	preuploadID string
-	sliceSize   int64
+	key      string      // journal key (the spool file's name), "" when not journaled; GUARDED_BY(mu)
+	seq      uint64      // journal order; GUARDED_BY(mu)
+	attempts int         // failed upload attempts in a row; GUARDED_BY(mu)
+	done     int64       // bytes of the running upload sent; GUARDED_BY(mu)
+	resume   string      // the backend's token of an upload a restart may resume; GUARDED_BY(mu)
+	refused  bool        // the service refused the upload for good; GUARDED_BY(mu)
+	jstate   spool.State // the state last journaled; GUARDED_BY(mu)
+	writeErr error       // a write or truncate failed: the data is incomplete; GUARDED_BY(mu)
+	cachedID string      // the ID whose content the kernel may have cached; GUARDED_BY(mu)
 }
 
 var (
@@ -107,17 +93,17 @@ func (n *fileNode) remoteID() string {
 	return n.id
 }
 
-func (n *fileNode) refresh(e *wire.Entry) {
+func (n *fileNode) refresh(e *store.Entry) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.dirty || string(e.FileID) != n.id {
+	if n.dirty || e.ID != n.id {
 		return
 	}
 	n.entry = *e
-	n.mtime = entryTime(e)
+	n.mtime = e.Time()
 }
 
-// localOnly tells whether the node holds data 123pan does not have yet, so
+// localOnly tells whether the node holds data the service does not have yet, so
 // that a listing refresh must keep it.
 func (n *fileNode) localOnly() bool {
 	n.mu.Lock()
@@ -236,19 +222,23 @@ func (n *fileNode) truncate(ctx context.Context, size int64) error {
 	n.dirty = true
 	n.gen++
 	n.mtime = time.Now()
-	n.state = statePending
+	n.state = spool.Pending
 	return nil
 }
 
-// Open refuses images rejected by moderation (EACCES), and for writing
-// brings the content into the spool first (unless O_TRUNC empties it).
+// Open refuses content the service will not serve (an image rejected by
+// moderation: EACCES), and for writing brings the content into the spool
+// first (unless O_TRUNC empties it).
 func (n *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
 	ctx = context.WithoutCancel(ctx) // a change: see wait.go
 	n.mu.Lock()
-	rejected, status := n.entry.Rejected() && !n.dirty, n.entry.Status
+	why := n.entry.Unreadable
+	if n.dirty {
+		why = ""
+	}
 	n.mu.Unlock()
-	if rejected {
-		n.fsys.log.Warn("refusing to open an image rejected by moderation", "path", n.path(), "status", status)
+	if why != "" {
+		n.fsys.log.Warn("refusing to open a file the service will not serve", "path", n.path(), "why", why)
 		return nil, 0, syscall.EACCES
 	}
 	write := flags&(syscall.O_WRONLY|syscall.O_RDWR) != 0

@@ -1,17 +1,18 @@
-// Package fs is the FUSE adapter of pan123fs: go-fuse nodes over the 123pan
-// client (package remote), the spool (package spool) and the block cache
-// (package cache). It maps names, keeps folder listings, turns close(2) into
-// uploads and rename(2) into move/create calls, and turns errors into errnos
-// in one place (errno.go).
+// Package fs is the FUSE adapter of pan123fs: go-fuse nodes over a storage
+// backend (the store.Backend interface; it knows no service), the spool
+// (package spool) and the block cache (package cache). It keeps folder
+// listings, turns close(2) into uploads, unlink(2) into batched deletes and
+// rename(2) into the backend's Rename, and turns errors into errnos in one
+// place (errno.go).
 //
 // LOCK ORDERING: a fileNode's uploadMu before any mu; a dirNode's mu before
 // a fileNode's mu; a parent dirNode's mu before a child dirNode's mu (rmdir,
 // and a listing refreshing the folders it holds); never two sibling nodes'
 // mus at once. A fileNode's mu before FS.defMu and FS.pendMu; the locks of
 // other packages (listings, deleter, journal, queue) are taken last. No mu is
-// held across a remote call, a rate-limit wait, a wait for a delete or a
+// held across a backend call, a rate-limit wait, a wait for a delete or a
 // disk flush: a folder is listed in the background (dirlist.go) and the
-// operations take what they need under the lock, call 123pan without it,
+// operations take what they need under the lock, call the backend without it,
 // and check again; journal writes are waited for after letting go
 // (spool.Ticket). The one exception is a fileNode's uploadMu (slot.go): it
 // is held across an upload and the calls of a rename that involve the file
@@ -29,8 +30,10 @@ import (
 	"time"
 
 	"github.com/pan123fs/pan123fs/cache"
-	"github.com/pan123fs/pan123fs/remote"
+	"github.com/pan123fs/pan123fs/internal/backoff"
 	"github.com/pan123fs/pan123fs/spool"
+	"github.com/pan123fs/pan123fs/store"
+	"github.com/pan123fs/pan123fs/store/deleter"
 )
 
 // Options configure a mounted filesystem.
@@ -52,11 +55,11 @@ type Options struct {
 	DeleteWindow time.Duration // how long unlinks are coalesced before a delete call (default 200 ms)
 	// DeleteRounds and DeleteBackoff: how often and after how long a delete
 	// call that failed for a reason that may pass is made again
-	// (remote.DeleterOptions; defaults 5 and 2 s, doubling).
+	// (deleter.Options; defaults 5 and 2 s, doubling).
 	DeleteRounds  int
 	DeleteBackoff time.Duration
 
-	// OpTimeout bounds how long an operation waits for 123pan before it
+	// OpTimeout bounds how long an operation waits for the backend before it
 	// fails with EIO (default DefaultOpTimeout; see wait.go).
 	OpTimeout time.Duration
 
@@ -69,6 +72,10 @@ type Options struct {
 	WriteBackDelay time.Duration
 	// Uploads is how many background uploads run at once (default 4).
 	Uploads int
+	// UploadRetry is the pause before each further attempt of an upload
+	// that failed for a reason that may pass (default 1 s, doubling up to
+	// 5 min, unbounded attempts).
+	UploadRetry backoff.Policy
 	// RecoveryDir receives files that were still being written when an
 	// earlier run ended (default: "recovery" beside the spool).
 	RecoveryDir string
@@ -108,6 +115,9 @@ func (o *Options) setDefaults() {
 	if o.Uploads <= 0 {
 		o.Uploads = 4
 	}
+	if o.UploadRetry.Initial <= 0 {
+		o.UploadRetry = backoff.Policy{Initial: time.Second, Max: 5 * time.Minute}
+	}
 }
 
 // CacheBlockSize is the block size the mount's block cache should use: as
@@ -117,11 +127,12 @@ const CacheBlockSize = 64 << 10
 
 // FS is one mounted image host.
 type FS struct {
-	rc       *remote.Client
+	backend  store.Backend
+	limits   store.Limits // backend.Limits()
 	spool    *spool.Spool
 	blocks   *cache.BlockCache
 	listings *cache.Listings[*dirNode]
-	deleter  *remote.Deleter
+	deleter  *deleter.Deleter
 	journal  *spool.Journal
 	queue    *uploadQueue
 	opts     Options
@@ -129,7 +140,7 @@ type FS struct {
 	root     *dirNode
 	acct     *accountView // user/info for statfs and status (account.go)
 
-	localIno atomic.Uint64 // inode numbers for nodes not on 123pan yet
+	localIno atomic.Uint64 // inode numbers for nodes not on the service yet
 	served   atomic.Bool   // the kernel has the mount: it may be told of changes (notify.go)
 	counters counters
 
@@ -144,26 +155,26 @@ type FS struct {
 
 // New builds the filesystem over the spool and its journal (which may hold
 // work left by an earlier run: see Recover); Mount serves it.
-func New(rc *remote.Client, sp *spool.Spool, j *spool.Journal, blocks *cache.BlockCache, opts Options) *FS {
+func New(b store.Backend, sp *spool.Spool, j *spool.Journal, blocks *cache.BlockCache, opts Options) *FS {
 	opts.setDefaults()
-	f := &FS{rc: rc, spool: sp, journal: j, blocks: blocks, opts: opts, log: opts.Logger,
+	f := &FS{backend: b, limits: b.Limits(), spool: sp, journal: j, blocks: blocks, opts: opts, log: opts.Logger,
 		pending: map[*fileNode]struct{}{}, waiting: map[string]*waitingDelete{}}
 	f.localIno.Store(1 << 62)
 	f.listings = cache.NewListings(opts.DirTTL, opts.MaxListed, opts.Clock, (*dirNode).dropListing)
-	do := remote.DeleterOptions{Window: opts.DeleteWindow, Logger: opts.Logger,
+	do := deleter.Options{Window: opts.DeleteWindow, Logger: opts.Logger,
 		Rounds: opts.DeleteRounds, RoundBackoff: opts.DeleteBackoff}
 	if j != nil {
 		do.Journal = j
 	}
-	f.deleter = remote.NewDeleter(rc, do)
+	f.deleter = deleter.New(b.Delete, do)
 	f.queue = newUploadQueue(f, opts.Uploads)
-	f.acct = newAccountView(rc.Account, opts.AccountRefresh, opts.Logger)
+	f.acct = newAccountView(b.Usage, opts.AccountRefresh, opts.Logger)
 	f.root = &dirNode{fsys: f, mtime: time.Now()}
 	f.root.setID("")
 	return f
 }
 
-// inoOf derives a stable inode number from a 123pan file ID.
+// inoOf derives a stable inode number from a backend's entry ID.
 func inoOf(id string) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(id))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+	"github.com/pan123fs/pan123fs/spool"
 )
 
 // handle is one open file description. Writers write into the node's spool
@@ -98,7 +99,7 @@ func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, sys
 		n.mtime = time.Now()
 		if !n.unlinked {
 			n.dirty = true
-			n.state = statePending
+			n.state = spool.Pending
 		}
 	}
 	if err != nil {
@@ -133,7 +134,7 @@ func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
 	}
 	err := h.n.failedWrite()
 	if err == nil {
-		err = h.n.commit()
+		err = h.n.recordComplete()
 	}
 	if err == nil {
 		err = h.n.awaitUpload()

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pan123fs/pan123fs/spool"
 	"golang.org/x/sys/unix"
 
 	"github.com/pan123fs/pan123fs/cache"
@@ -154,11 +156,11 @@ func TestANameTakenElsewhereKeepsTheLocalFileAndSaysSo(t *testing.T) {
 	require.Error(t, env.fsys.Sync(t.Context()), "the upload clashes with their file")
 	state, err := getxattr(t, env.path("a.png"), xattrState)
 	require.NoError(t, err)
-	assert.Equal(t, stateFailed, state)
+	assert.Equal(t, string(spool.Failed), state)
 	st := env.fsys.Status()
 	require.Len(t, st.Items, 1)
 	assert.Equal(t, "a.png", st.Items[0].Path)
-	assert.Equal(t, stateFailed, st.Items[0].State, "status and the attribute agree")
+	assert.Equal(t, spool.Failed, st.Items[0].State, "status and the attribute agree")
 	got, err = os.ReadFile(env.path("a.png"))
 	require.NoError(t, err)
 	assert.Equal(t, "ours", string(got), "our data stays where it was written")

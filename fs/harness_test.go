@@ -20,6 +20,7 @@ import (
 	"github.com/pan123fs/pan123fs/cache"
 	"github.com/pan123fs/pan123fs/remote"
 	"github.com/pan123fs/pan123fs/remote/emulator"
+	"github.com/pan123fs/pan123fs/remote/pan123"
 	"github.com/pan123fs/pan123fs/remote/wire"
 	"github.com/pan123fs/pan123fs/spool"
 )
@@ -85,7 +86,7 @@ func newTestEnvWith(t *testing.T, ec envConfig) *testEnv {
 	if opts.DeleteWindow == 0 {
 		opts.DeleteWindow = 50 * time.Millisecond
 	}
-	fsys := New(rc, sp, j, bc, opts)
+	fsys := New(pan123.New(rc, opts.Logger), sp, j, bc, opts)
 	require.NoError(t, fsys.Recover(context.Background()))
 	mnt := t.TempDir()
 	server, err := fsys.Mount(mnt, MountOptions{DirectMount: true})

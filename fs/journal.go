@@ -15,7 +15,7 @@ import (
 func (n *fileNode) journal(state spool.State) error {
 	path := n.path()
 	n.mu.Lock()
-	t, err := n.journalLocked(path, state, state == spool.Closed && !n.fsys.opts.WriteBack)
+	t, err := n.journalLocked(path, state, state == spool.Pending && !n.fsys.opts.WriteBack)
 	n.mu.Unlock()
 	if err != nil {
 		return err
@@ -40,7 +40,7 @@ func (n *fileNode) journalLocked(path string, state spool.State, quick bool) (sp
 		n.seq = j.NextSeq()
 		n.fsys.trackPending(n, true)
 	}
-	r := spool.Record{Key: n.key, Path: path, OldID: n.id, State: state, Size: n.data.Size(), Seq: n.seq,
+	r := spool.Record{Key: n.key, Path: path, Replaces: n.id, State: state, Size: n.data.Size(), Seq: n.seq,
 		Attempts: n.attempts}
 	if state != spool.Writing {
 		sum, err := n.data.MD5()
@@ -49,8 +49,8 @@ func (n *fileNode) journalLocked(path string, state spool.State, quick bool) (sp
 		}
 		r.MD5 = sum
 	}
-	if n.resume != nil && state == spool.Uploading {
-		r.PreuploadID, r.SliceSize = n.resume.preuploadID, n.resume.sliceSize
+	if state == spool.Uploading {
+		r.Resume = n.resume
 	}
 	if n.lastErr != nil {
 		r.Reason = n.lastErr.Error()
@@ -81,7 +81,7 @@ func (n *fileNode) unjournalLocked() spool.Ticket {
 	}
 	n.key = ""
 	n.jstate = ""
-	n.resume = nil
+	n.resume = ""
 	n.fsys.trackPending(n, false)
 	return t
 }

@@ -6,7 +6,7 @@ import (
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
-	"github.com/pan123fs/pan123fs/remote/wire"
+	"github.com/pan123fs/pan123fs/store"
 )
 
 // node is what a folder holds: a *dirNode or a *fileNode.
@@ -15,7 +15,7 @@ type node interface {
 	stable() fs.StableAttr
 	remoteID() string
 	// refresh takes a newer listing entry for the same ID.
-	refresh(e *wire.Entry)
+	refresh(e *store.Entry)
 	fillAttr(out *fuse.Attr)
 }
 
@@ -32,24 +32,14 @@ func (d *dirNode) attach(ctx context.Context, ch node, out *fuse.EntryOut) *fs.I
 }
 
 // newNodeFromEntry makes the node for a listed entry.
-func (f *FS) newNodeFromEntry(parent *dirNode, local string, e *wire.Entry) node {
-	if e.IsDir() {
-		d := &dirNode{fsys: f, parent: parent, name: local, mtime: entryTime(e)}
-		d.setID(string(e.FileID))
+func (f *FS) newNodeFromEntry(parent *dirNode, e *store.Entry) node {
+	if e.Folder {
+		d := &dirNode{fsys: f, parent: parent, name: e.Name, mtime: e.Time()}
+		d.setID(e.ID)
 		return d
 	}
-	return &fileNode{fsys: f, ino: inoOf(string(e.FileID)), parent: parent, name: local,
-		id: string(e.FileID), entry: *e, mtime: entryTime(e)}
-}
-
-func entryTime(e *wire.Entry) time.Time {
-	if t, err := wire.ParseTime(e.UpdateAt); err == nil {
-		return t
-	}
-	if t, err := wire.ParseTime(e.CreateAt); err == nil {
-		return t
-	}
-	return time.Unix(0, 0)
+	return &fileNode{fsys: f, ino: inoOf(e.ID), parent: parent, name: e.Name,
+		id: e.ID, entry: *e, mtime: e.Time()}
 }
 
 // ioSize is the st_blksize every node reports: the mount's MaxWrite.

@@ -2,24 +2,24 @@ package fs
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 
-	"github.com/pan123fs/pan123fs/remote"
+	"github.com/pan123fs/pan123fs/internal/backoff"
+	"github.com/pan123fs/pan123fs/store"
 )
 
 // uploadQueue runs the uploads that are not made inside close(2): files
 // closed in write-back mode, files found in the journal at start, and
 // uploads that failed and wait for another try. Up to `workers` uploads run
-// at once (the client's rate limits pace their calls); a failed upload is
-// tried again after a backoff that doubles up to maxBackoff, each attempt
+// at once (the backend paces its calls); a failed upload is tried again
+// after the retry policy's pause for its attempt count, each attempt
 // bounded by attemptTimeout, unless the failure is permanent.
 type uploadQueue struct {
 	f              *FS
 	workers        int
 	attemptTimeout time.Duration
-	maxBackoff     time.Duration
+	retry          backoff.Policy // the pause before each further attempt
 
 	mu      sync.Mutex
 	due     map[*fileNode]time.Time // queued nodes and when they may start; GUARDED_BY(mu)
@@ -34,7 +34,7 @@ type uploadQueue struct {
 }
 
 func newUploadQueue(f *FS, workers int) *uploadQueue {
-	q := &uploadQueue{f: f, workers: workers, attemptTimeout: 30 * time.Minute, maxBackoff: 5 * time.Minute,
+	q := &uploadQueue{f: f, workers: workers, attemptTimeout: 30 * time.Minute, retry: f.opts.UploadRetry,
 		due: map[*fileNode]time.Time{}, running: map[*fileNode]bool{}, kick: make(chan struct{}, 1),
 		done: make(chan struct{})}
 	q.ctx, q.stop = context.WithCancel(context.Background())
@@ -185,15 +185,15 @@ func (q *uploadQueue) worker() {
 
 func (q *uploadQueue) run(n *fileNode) {
 	ctx, cancel := context.WithTimeout(q.ctx, q.attemptTimeout)
-	err := n.sync(ctx)
+	err := n.upload(ctx)
 	cancel()
-	retry := err != nil && !permanent(err)
+	retry := err != nil && !store.IsPermanent(err)
 	var backoff time.Duration
 	if retry {
 		q.f.counters.retries.Add(1)
 		n.mu.Lock()
 		n.attempts++
-		backoff = min(time.Second<<min(n.attempts-1, 20), q.maxBackoff)
+		backoff = q.retry.Delay(n.attempts - 1)
 		n.mu.Unlock()
 	}
 	q.mu.Lock()
@@ -225,19 +225,4 @@ func (q *uploadQueue) close() {
 	q.mu.Unlock()
 	q.stop()
 	q.wg.Wait()
-}
-
-// permanent tells whether an upload error will not go away by trying again:
-// 123pan refused the name or the content for good.
-func permanent(err error) bool {
-	switch {
-	case errors.Is(err, remote.ErrInvalidName), errors.Is(err, remote.ErrNameClash):
-		return true
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
-		remote.IsTemporary(err), errors.Is(err, remote.ErrRateLimited), errors.Is(err, remote.ErrAuth),
-		errors.Is(err, remote.ErrQuota), errors.Is(err, remote.ErrVerifying):
-		return false
-	}
-	var ae *remote.APIError
-	return errors.As(err, &ae) && ae.Code != 0 && ae.HTTPStatus < 500
 }

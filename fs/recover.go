@@ -25,8 +25,8 @@ type Recovered struct {
 
 // Recover takes up the work an earlier run left in the journal: files that
 // were complete are put back at their paths (visible at once, with their
-// sizes) and queued for upload, resuming interrupted multi-slice uploads
-// where 123pan still knows them; files that were still open for writing are
+// sizes) and queued for upload, resuming interrupted uploads where the
+// service still knows them; files that were still open for writing are
 // moved to the recovery folder and reported; queued deletes are sent.
 // Call it before Mount.
 func (f *FS) Recover(ctx context.Context) error {
@@ -59,8 +59,8 @@ func (f *FS) Recover(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// deferred is a journal record that could not be taken up yet (123pan
-// unreachable at start, say): it is tried again in the background, and
+// deferred is a journal record that could not be taken up yet (the
+// service unreachable at start, say): it is tried again in the background, and
 // status and sync count it as pending.
 type deferred struct {
 	rec spool.Record
@@ -140,14 +140,11 @@ func (f *FS) recoverOne(ctx context.Context, r spool.Record) error {
 		data.Close()
 		return err
 	}
-	n := &fileNode{fsys: f, ino: f.newLocalIno(), parent: parent, name: name, id: r.OldID,
-		data: data, dirty: true, gen: 1, mtime: r.Updated, state: statePending,
-		key: r.Key, seq: r.Seq, attempts: r.Attempts, jstate: r.State}
-	if r.PreuploadID != "" {
-		n.resume = &resumePoint{preuploadID: r.PreuploadID, sliceSize: r.SliceSize}
-	}
+	n := &fileNode{fsys: f, ino: f.newLocalIno(), parent: parent, name: name, id: r.Replaces,
+		data: data, dirty: true, gen: 1, mtime: r.Updated, state: spool.Pending,
+		key: r.Key, seq: r.Seq, attempts: r.Attempts, jstate: r.State, resume: r.Resume}
 	if r.State == spool.Failed {
-		n.refused, n.state = true, stateFailed
+		n.refused, n.state = true, spool.Failed
 		n.lastErr = errors.New(r.Reason)
 	}
 
@@ -158,15 +155,15 @@ func (f *FS) recoverOne(ctx context.Context, r spool.Record) error {
 	parent.mu.Lock()
 	if old, ok := parent.children[name].(*fileNode); ok {
 		old.mu.Lock()
-		same := old.entry.Etag == r.MD5 && old.entry.Size == r.Size && old.id != "" && old.id != r.OldID
+		same := old.entry.MD5 == r.MD5 && old.entry.Size == r.Size && old.id != "" && old.id != r.Replaces
 		oldID, local := old.id, old.id == "" || old.dirty
-		newer := old.id != r.OldID && entryTime(&old.entry).After(r.Updated.Add(time.Second))
+		newer := old.id != r.Replaces && old.entry.Time().After(r.Updated.Add(time.Second))
 		old.mu.Unlock()
 		switch {
 		case same:
 			// The upload finished before the record could be removed.
 			parent.mu.Unlock()
-			f.log.Info("journaled file is already on 123pan", "path", r.Path)
+			f.log.Info("journaled file is already on the service", "path", r.Path)
 			data.Remove()
 			return f.journal.Remove(r.Key)
 		case local || newer:
@@ -185,7 +182,7 @@ func (f *FS) recoverOne(ctx context.Context, r spool.Record) error {
 	parent.setChildLocked(name, n)
 	parent.mu.Unlock()
 	f.trackPending(n, true)
-	f.cleanTemporaries(ctx, parent, encodeName(name), r.MD5)
+	f.dropLeftovers(parent, name, r.MD5)
 	if !n.refused {
 		f.queue.schedule(n, 0)
 	}
@@ -262,27 +259,28 @@ func (f *FS) keepAside(r spool.Record, path, why string) error {
 	return f.journal.Remove(r.Key)
 }
 
-// cleanTemporaries deletes entries a replacement left under a temporary
-// name (see put) holding the same content.
-func (f *FS) cleanTemporaries(ctx context.Context, d *dirNode, rname, md5 string) {
+// dropLeftovers deletes the entries of folder d that an upload of name
+// with content md5, cut short by the end of the earlier run, left behind
+// (the backend recognises them: store.Backend.Leftover).
+func (f *FS) dropLeftovers(d *dirNode, name, md5 string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for local, ch := range d.children {
 		fn, ok := ch.(*fileNode)
-		if !ok || !isTmpName(encodeName(local), rname) {
+		if !ok {
 			continue
 		}
 		fn.mu.Lock()
-		match, id := fn.entry.Etag == md5, fn.id
+		e, id := fn.entry, fn.id
 		fn.mu.Unlock()
-		if match && id != "" {
+		if id != "" && f.backend.Leftover(e, name, md5) {
 			d.setChildLocked(local, nil)
 			f.deleter.Enqueue(id, nil)
 		}
 	}
 }
 
-// resolveDir finds (making it on 123pan if needed) the folder at path.
+// resolveDir finds (making it on the service if needed) the folder at path.
 func (f *FS) resolveDir(ctx context.Context, path string) (*dirNode, error) {
 	d := f.root
 	if path == "" {

@@ -2,14 +2,11 @@ package fs
 
 import (
 	"context"
-	"io"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/hanwen/go-fuse/v2/fs"
-	"github.com/pan123fs/pan123fs/remote"
-	"github.com/pan123fs/pan123fs/remote/wire"
+	"github.com/pan123fs/pan123fs/store"
 )
 
 var _ = (fs.NodeRenamer)((*dirNode)(nil))
@@ -21,20 +18,19 @@ const (
 	renameWhiteout  = 4
 )
 
-// Rename maps rename(2) onto the calls 123pan has (it has no rename):
-//   - a synced file to another folder under the same name: move (ID and link kept);
-//   - a synced file under a new name: create with the same md5 and size (instant),
-//     then delete the old entry;
-//   - a file not uploaded yet: renamed locally, uploaded once under its final name;
-//   - a folder to another folder under the same name: move;
-//   - a folder under a new name: mkdir, move the children, delete the old folder.
+// Rename maps rename(2) onto the backend's Rename:
+//   - a synced file or a folder: the backend renames or moves it; when that
+//     made a new entry (a service without a rename call copies), the old
+//     one is deleted through the delete queue;
+//   - a file not uploaded yet (or changed since): renamed locally, uploaded
+//     once under its final name.
 //
 // An existing target is deleted first (a folder only if empty, hidden
 // entries counted). RENAME_EXCHANGE and RENAME_WHITEOUT are refused
-// (EINVAL): 123pan can do neither.
+// (EINVAL): neither can be done atomically over a store's calls.
 //
 // The kernel holds the locks of both folders while it asks, so only one
-// folder lock is taken here at a time, and none across a call to 123pan.
+// folder lock is taken here at a time, and none across a call to the backend.
 func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
 	if d.fsys.opts.ReadOnly {
 		return syscall.EROFS
@@ -48,8 +44,7 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmb
 	if !ok {
 		return syscall.EXDEV
 	}
-	rname, err := remoteName(newName)
-	if err != nil {
+	if err := d.fsys.backend.CheckName(newName); err != nil {
 		return d.fsys.toErrno("rename", newName, err)
 	}
 	if err := nd.refuseTrash("rename", newName); err != nil {
@@ -61,13 +56,14 @@ func (d *dirNode) Rename(ctx context.Context, name string, newParent fs.InodeEmb
 	d.mu.Lock()
 	src := d.children[name]
 	d.mu.Unlock()
+	var err error
 	switch s := src.(type) {
 	case nil:
 		return syscall.ENOENT
 	case *fileNode:
-		err = d.renameFile(ctx, s, name, nd, newName, rname, flags)
+		err = d.renameFile(ctx, s, name, nd, newName, flags)
 	case *dirNode:
-		err = d.renameDir(ctx, s, name, nd, newName, rname, flags)
+		err = d.renameDir(ctx, s, name, nd, newName, flags)
 	}
 	if err != nil {
 		return d.fsys.toErrno("rename", name, err)
@@ -112,10 +108,10 @@ func (nd *dirNode) target(ctx context.Context, newName string, src node, isDir b
 	return dst, nil
 }
 
-// makeRoom readies newName (remote name rname) in nd to receive src: an
-// entry there is checked and deleted, and a queued delete of that name is
-// sent. same reports that newName already is src.
-func (nd *dirNode) makeRoom(ctx context.Context, newName, rname string, src node, isDir bool, flags uint32) (same bool, err error) {
+// makeRoom readies newName in nd to receive src: an entry there is checked
+// and deleted, and a queued delete of that name is sent. same reports that
+// newName already is src.
+func (nd *dirNode) makeRoom(ctx context.Context, newName string, src node, isDir bool, flags uint32) (same bool, err error) {
 	dst, err := nd.target(ctx, newName, src, isDir, flags)
 	if err != nil || dst == src {
 		return dst == src, err
@@ -125,12 +121,12 @@ func (nd *dirNode) makeRoom(ctx context.Context, newName, rname string, src node
 			return false, err
 		}
 	}
-	return false, nd.clearDeleting(ctx, rname)
+	return false, nd.clearDeleting(ctx, newName)
 }
 
 // removeTarget deletes the entry a rename replaces, before the new one
-// takes its name (123pan refuses two entries of one name). The target is
-// unlinked locally only once 123pan has deleted it: a refused delete fails
+// takes its name (a store may refuse two entries of one name). The target is
+// unlinked locally only once the service has deleted it: a refused delete fails
 // the rename and leaves the target as it was, new content not uploaded yet
 // included. A file target's uploadMu keeps its own upload from putting a new
 // entry under the name between the two. Handles that still read the target
@@ -163,20 +159,20 @@ func (f *FS) removeTarget(ctx context.Context, dst node) error {
 	return nil
 }
 
-// deleteNow deletes id ("": nothing on 123pan) with one call, now.
+// deleteNow deletes id ("": nothing on the service) with one call, now.
 func (f *FS) deleteNow(ctx context.Context, id string) error {
 	if id == "" {
 		return nil
 	}
-	return f.rc.Delete(ctx, []string{id})
+	return f.backend.Delete(ctx, []string{id})
 }
 
-func (d *dirNode) renameFile(ctx context.Context, s *fileNode, name string, nd *dirNode, newName, rname string, flags uint32) error {
+func (d *dirNode) renameFile(ctx context.Context, s *fileNode, name string, nd *dirNode, newName string, flags uint32) error {
 	if err := s.uploadMu.Lock(ctx); err != nil {
 		return err
 	}
 	defer s.uploadMu.Unlock()
-	if same, err := nd.makeRoom(ctx, newName, rname, s, false, flags); err != nil || same {
+	if same, err := nd.makeRoom(ctx, newName, s, false, flags); err != nil || same {
 		return err
 	}
 
@@ -184,34 +180,25 @@ func (d *dirNode) renameFile(ctx context.Context, s *fileNode, name string, nd *
 	synced := s.id != "" && !s.dirty
 	id, entry := s.id, s.entry
 	s.mu.Unlock()
-	oldR := encodeName(name)
-	var made *wire.Entry
-	switch {
-	case !synced:
-		// not on 123pan yet (or changed since): uploaded under its final name
-		// at the next flush; a stale remote version is replaced by then.
-	case oldR == rname:
-		if err := d.fsys.rc.Move(ctx, []string{id}, nd.remoteID()); err != nil {
-			return err
-		}
-	default:
-		// 123pan makes the copy at once (same md5 and size); the content
-		// is read back from the old entry only if it does not.
-		in := remote.UploadInput{ParentID: nd.remoteID(), Name: rname, Size: entry.Size, MD5: entry.Etag,
-			Src: &remoteSource{ctx: ctx, n: s}}
-		res, err := d.fsys.rc.Upload(ctx, in)
+	var made *store.Entry
+	if synced {
+		// Not synced: not on the service yet (or changed since), so
+		// uploaded under its final name at the next flush; a stale remote
+		// version is replaced by then.
+		entry.Name = name
+		e, err := d.fsys.backend.Rename(ctx, entry, nd.remoteID(), newName)
 		if err != nil {
 			return err
 		}
-		made = newEntry(res.FileID, rname, in)
+		made = &e
 	}
 
 	d.mu.Lock()
 	if d.children[name] == s {
 		d.setChildLocked(name, nil)
 	}
-	if made != nil {
-		d.queueDeleteLocked(oldR, id, nil)
+	if made != nil && made.ID != id {
+		d.queueDeleteLocked(name, id, nil)
 	}
 	d.mtime = time.Now()
 	d.mu.Unlock()
@@ -219,7 +206,7 @@ func (d *dirNode) renameFile(ctx context.Context, s *fileNode, name string, nd *
 	s.mu.Lock()
 	s.parent, s.name = nd, newName
 	if made != nil {
-		s.id, s.entry = string(made.FileID), *made
+		s.id, s.entry = made.ID, *made
 	}
 	s.mu.Unlock()
 
@@ -234,21 +221,19 @@ func (d *dirNode) renameFile(ctx context.Context, s *fileNode, name string, nd *
 	return nil
 }
 
-func (d *dirNode) renameDir(ctx context.Context, s *dirNode, name string, nd *dirNode, newName, rname string, flags uint32) error {
-	if same, err := nd.makeRoom(ctx, newName, rname, s, true, flags); err != nil || same {
+func (d *dirNode) renameDir(ctx context.Context, s *dirNode, name string, nd *dirNode, newName string, flags uint32) error {
+	if same, err := nd.makeRoom(ctx, newName, s, true, flags); err != nil || same {
 		return err
 	}
-	oldID, oldR := s.remoteID(), encodeName(name)
+	oldID := s.remoteID()
+	made, err := d.fsys.backend.Rename(ctx, store.Entry{ID: oldID, Parent: d.remoteID(), Name: name, Folder: true},
+		nd.remoteID(), newName)
+	if err != nil {
+		return err
+	}
 	newID := ""
-	if oldR == rname {
-		if err := d.fsys.rc.Move(ctx, []string{oldID}, nd.remoteID()); err != nil {
-			return err
-		}
-	} else {
-		var err error
-		if newID, err = d.fsys.moveFolderContent(ctx, oldID, nd.remoteID(), rname); err != nil {
-			return err
-		}
+	if made.ID != oldID {
+		newID = made.ID
 	}
 
 	d.mu.Lock()
@@ -256,7 +241,7 @@ func (d *dirNode) renameDir(ctx context.Context, s *dirNode, name string, nd *di
 		d.setChildLocked(name, nil)
 	}
 	if newID != "" {
-		d.queueDeleteLocked(oldR, oldID, nil)
+		d.queueDeleteLocked(name, oldID, nil)
 	}
 	d.mtime = time.Now()
 	d.mu.Unlock()
@@ -276,46 +261,4 @@ func (d *dirNode) renameDir(ctx context.Context, s *dirNode, name string, nd *di
 		}
 	}
 	return nil
-}
-
-// moveFolderContent makes folder rname in parentID and moves everything in
-// folder oldID into it (in calls of up to 100), returning the new ID.
-func (f *FS) moveFolderContent(ctx context.Context, oldID, parentID, rname string) (string, error) {
-	newID, err := f.rc.Mkdir(ctx, parentID, rname)
-	if err != nil {
-		return "", err
-	}
-	var ids []string
-	for e, err := range f.rc.List(ctx, oldID) {
-		if err != nil {
-			return "", err
-		}
-		ids = append(ids, string(e.FileID))
-	}
-	if len(ids) > 0 {
-		if err := f.rc.Move(ctx, ids, newID); err != nil {
-			return "", err
-		}
-	}
-	return newID, nil
-}
-
-// remoteSource reads a node's remote content, finding its link on first use.
-type remoteSource struct {
-	ctx  context.Context
-	n    *fileNode
-	once sync.Once
-	r    io.ReaderAt
-	err  error
-}
-
-func (s *remoteSource) ReadAt(p []byte, off int64) (int, error) {
-	s.once.Do(func() {
-		_, url, size, err := s.n.link(s.ctx)
-		s.r, s.err = s.n.fsys.rc.NewReader(url, size), err
-	})
-	if s.err != nil {
-		return 0, s.err
-	}
-	return s.r.ReadAt(p, off)
 }

@@ -26,7 +26,7 @@ const unknownSpace = 1 << 50
 func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
 	out.Bsize = statfsBlock
 	out.Frsize = statfsBlock
-	out.NameLen = 255
+	out.NameLen = uint32(d.fsys.limits.NameMax)
 	out.Files = 1 << 32
 	out.Ffree = 1 << 32
 	a, ok := d.fsys.acct.get(accountFirstWait)

@@ -55,7 +55,7 @@ func TestStatfsShowsTheAccountsSpace(t *testing.T) {
 	acc := e.fsys.Status().Account
 	require.NotNil(t, acc)
 	assert.Equal(t, a.Used, acc.Used)
-	assert.Equal(t, a.DirectTraffic, acc.DirectTraffic)
+	assert.Equal(t, a.DirectTraffic, acc.Traffic)
 	assert.Empty(t, acc.Warning, "the emulator's developer entitlement ends a year ahead")
 
 	require.NoError(t, os.Remove(e.path("big.jpg")))

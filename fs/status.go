@@ -23,14 +23,14 @@ type Status struct {
 	Account *AccountStatus `json:"account,omitempty"`
 }
 
-// Item is one file not yet on 123pan.
+// Item is one file not yet on the service.
 type Item struct {
-	Path     string `json:"path"`
-	State    string `json:"state"` // writing, pending, uploading, failed
-	Size     int64  `json:"size"`
-	Done     int64  `json:"done"` // bytes of the running upload sent
-	Attempts int    `json:"attempts,omitempty"`
-	Error    string `json:"error,omitempty"`
+	Path     string      `json:"path"`
+	State    spool.State `json:"state"` // Writing, Pending, Uploading or Failed
+	Size     int64       `json:"size"`
+	Done     int64       `json:"done"` // bytes of the running upload sent
+	Attempts int         `json:"attempts,omitempty"`
+	Error    string      `json:"error,omitempty"`
 }
 
 // counters are the mount's running totals, for /metrics.
@@ -62,10 +62,10 @@ func (f *FS) Status() Status {
 		n.mu.Lock()
 		it := Item{Path: path, Size: n.sizeLocked(), Done: n.done, Attempts: n.attempts, State: n.state}
 		if n.jstate == spool.Writing {
-			it.State = "writing"
+			it.State = spool.Writing
 		}
-		if n.state == stateUploading {
-			it.State = stateUploading
+		if n.state == spool.Uploading {
+			it.State = spool.Uploading
 		}
 		if n.lastErr != nil {
 			it.Error = n.lastErr.Error()
@@ -77,7 +77,7 @@ func (f *FS) Status() Status {
 	f.pendMu.Lock()
 	st.Recovered = append(st.Recovered, f.recovered...)
 	for _, d := range f.deferred {
-		st.Items = append(st.Items, Item{Path: d.rec.Path, State: statePending, Size: d.rec.Size,
+		st.Items = append(st.Items, Item{Path: d.rec.Path, State: spool.Pending, Size: d.rec.Size,
 			Error: "journaled; waiting to be taken up: " + d.err.Error()})
 	}
 	f.pendMu.Unlock()
@@ -103,7 +103,7 @@ func (f *FS) Sync(ctx context.Context) error {
 		switch {
 		case refused:
 			failed = append(failed, n.path())
-		case dirty && (js == spool.Closed || js == spool.Uploading || js == spool.Failed):
+		case dirty && (js == spool.Pending || js == spool.Uploading || js == spool.Failed):
 			nodes = append(nodes, n)
 			f.queue.schedule(n, 0)
 		}
@@ -123,7 +123,7 @@ func (f *FS) Sync(ctx context.Context) error {
 		failed = append(failed, "deletes: "+err.Error())
 	}
 	if len(failed) > 0 {
-		return errors.New("not on 123pan: " + strings.Join(failed, "; "))
+		return errors.New("not stored yet: " + strings.Join(failed, "; "))
 	}
 	return nil
 }

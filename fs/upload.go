@@ -2,18 +2,12 @@ package fs
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"io"
-	"strings"
 	"time"
-	"unicode/utf8"
 
-	"github.com/pan123fs/pan123fs/cache"
-	"github.com/pan123fs/pan123fs/remote"
-	"github.com/pan123fs/pan123fs/remote/wire"
 	"github.com/pan123fs/pan123fs/spool"
+	"github.com/pan123fs/pan123fs/store"
 )
 
 // ensureData gives the node a spool copy of its content: empty when the
@@ -94,6 +88,17 @@ func (n *fileNode) copyRemote(ctx context.Context, dst *spool.File) error {
 	return nil
 }
 
+// An upload, top-down:
+//
+//	closeWrite        close(2) of a writer (Flush); fsync does the same
+//	                  through recordComplete and awaitUpload
+//	  recordComplete  journals the content as complete (Pending)
+//	  awaitUpload     await.go: runs uploadOrRetry, bounded by progress
+//	    uploadOrRetry   uploads now; queues a retry if the failure may pass
+//	      upload        sends the spool content if it changed since the last
+//	                    upload (backend Put), and journals each step
+//	  (write-back mode: the upload queue runs upload later, queue.go)
+
 // closeWrite is what close(2) of a writer does: a changed file's data is
 // made durable and journaled, then uploaded now (default) or queued
 // (write-back). An upload that fails for a reason that may pass is tried
@@ -113,7 +118,7 @@ func (n *fileNode) closeWrite(ctx context.Context) error {
 		n.settle(t, "removing a record")
 		return nil
 	}
-	if err := n.commit(); err != nil {
+	if err := n.recordComplete(); err != nil {
 		return err
 	}
 	if n.fsys.opts.WriteBack {
@@ -134,8 +139,8 @@ func (n *fileNode) failedWrite() error {
 
 // discardFailedWrite drops the content of a file whose writing failed (a
 // full spool, a disk error): it is never uploaded in part. A file that has
-// a version on 123pan shows that version again; a new file disappears. It
-// returns the write's error, for close(2) to report.
+// a version on the service shows that version again; a new file
+// disappears. It returns the write's error, for close(2) to report.
 func (n *fileNode) discardFailedWrite() error {
 	n.mu.Lock()
 	werr := n.writeErr
@@ -171,17 +176,18 @@ func (n *fileNode) discardFailedWrite() error {
 	return werr
 }
 
-// commit journals the file as complete. In write-back mode, where close
-// returns before the upload, the spool data is fsync'd too, alongside the
-// record: close waits for both, and their order does not matter, since a
-// record that reached the disk before its data (a power loss between the
-// two, before close returned) names an md5 the data does not have, and the
-// restart keeps such data aside instead of uploading it (recover.go). In
-// the default mode close returns only after the upload, so neither the
-// data nor the record need survive a power loss before then: the record
-// is written without waiting for the disk (a crash of the process keeps
-// it; the next durable journal write takes it to the disk).
-func (n *fileNode) commit() error {
+// recordComplete journals the file as complete (Pending). In write-back
+// mode, where close returns before the upload, the spool data is fsync'd
+// too, alongside the record: close waits for both, and their order does
+// not matter, since a record that reached the disk before its data (a
+// power loss between the two, before close returned) names an md5 the data
+// does not have, and the restart keeps such data aside instead of
+// uploading it (recover.go). In the default mode close returns only after
+// the upload, so neither the data nor the record need survive a power loss
+// before then: the record is written without waiting for the disk (a crash
+// of the process keeps it; the next durable journal write takes it to the
+// disk).
+func (n *fileNode) recordComplete() error {
 	n.mu.Lock()
 	data := n.data
 	n.mu.Unlock()
@@ -189,29 +195,29 @@ func (n *fileNode) commit() error {
 		return nil
 	}
 	if !n.fsys.opts.WriteBack {
-		return n.journal(spool.Closed)
+		return n.journal(spool.Pending)
 	}
 	synced := make(chan error, 1)
 	go func() { synced <- data.Sync() }()
-	jerr := n.journal(spool.Closed)
+	jerr := n.journal(spool.Pending)
 	return errors.Join(<-synced, jerr)
 }
 
-// uploadNow uploads at once (close in the default mode, fsync); on a
+// uploadOrRetry uploads at once (close in the default mode, fsync); on a
 // failure that may pass, the queue tries again later.
-func (n *fileNode) uploadNow(ctx context.Context) error {
+func (n *fileNode) uploadOrRetry(ctx context.Context) error {
 	n.fsys.queue.cancel(n)
-	err := n.sync(ctx)
-	if err != nil && !permanent(err) {
-		n.fsys.queue.schedule(n, time.Second)
+	err := n.upload(ctx)
+	if err != nil && !store.IsPermanent(err) {
+		n.fsys.queue.schedule(n, n.fsys.queue.retry.Delay(0))
 	}
 	return err
 }
 
-// sync uploads the node's spool content if it changed since the last
-// upload. It returns only when 123pan holds the content, or the reason it
-// does not. The journal follows each step.
-func (n *fileNode) sync(ctx context.Context) error {
+// upload sends the node's spool content if it changed since the last
+// upload. It returns only when the service holds the content, or the
+// reason it does not. The journal follows each step.
+func (n *fileNode) upload(ctx context.Context) error {
 	if err := n.uploadMu.Lock(ctx); err != nil {
 		return err
 	}
@@ -223,49 +229,30 @@ func (n *fileNode) sync(ctx context.Context) error {
 		return nil
 	}
 	gen, data, parent, name, oldID, resume := n.gen, n.data, n.parent, n.name, n.id, n.resume
-	n.state, n.done, n.refused = stateUploading, 0, false
+	n.state, n.done, n.refused = spool.Uploading, 0, false
 	n.mu.Unlock()
 
-	hooks := uploadHooks{
-		resume: resume,
-		started: func(preuploadID string, sliceSize int64) {
-			if data.Size() <= sliceSize {
-				return // one slice: resuming would save nothing, so no journal write
-			}
-			n.mu.Lock()
-			n.resume = &resumePoint{preuploadID: preuploadID, sliceSize: sliceSize}
-			t, err := n.journalLocked(path, spool.Uploading, false)
-			n.mu.Unlock()
-			if err != nil {
-				n.fsys.log.Warn("journal: recording an upload", "path", path, "err", err)
-				return
-			}
-			n.settle(t, "recording an upload")
-		},
-		progress: func(done int64) {
-			n.mu.Lock()
-			n.done = done
-			n.mu.Unlock()
-		},
+	started, progress := n.uploadHooks(path)
+	res, err := n.fsys.put(ctx, parent, name, oldID, data, resume, started, progress)
+	for _, id := range res.Leftovers {
+		n.fsys.deleter.Enqueue(id, nil)
 	}
-	e, err := n.fsys.put(ctx, parent, name, oldID, data, hooks)
-
 	if err != nil {
 		n.fsys.counters.uploadErrors.Add(1)
 	} else {
 		n.fsys.counters.uploads.Add(1)
 		n.fsys.counters.uploadBytes.Add(data.Size())
-		n.keepUploaded(gen, e, data)
+		n.keepUploaded(gen, res.Entry, data)
 	}
 	n.mu.Lock()
 	if err != nil {
 		n.lastErr = err
-		n.state = stateFailed
-		state := spool.Closed
-		if n.resume != nil {
+		n.state = spool.Failed
+		state := spool.Pending
+		if n.resume != "" {
 			state = spool.Uploading
 		}
-		if permanent(err) {
+		if store.IsPermanent(err) {
 			n.refused, state = true, spool.Failed
 		}
 		t, jerr := n.journalLocked(path, state, false)
@@ -277,17 +264,17 @@ func (n *fileNode) sync(ctx context.Context) error {
 		}
 		return err
 	}
-	n.resume = nil
+	n.resume = ""
 	if n.unlinked {
 		n.mu.Unlock()
-		n.fsys.deleter.Enqueue(string(e.FileID), nil)
+		n.fsys.deleter.Enqueue(res.Entry.ID, nil)
 		return nil
 	}
-	n.id, n.entry, n.lastErr, n.attempts = string(e.FileID), *e, nil, 0
+	n.id, n.entry, n.lastErr, n.attempts = res.Entry.ID, res.Entry, nil, 0
 	var t spool.Ticket
 	if n.gen == gen {
 		n.dirty = false
-		n.state = stateSynced
+		n.state = spool.Synced
 		t = n.unjournalLocked()
 		n.dropDataLocked()
 	}
@@ -296,10 +283,32 @@ func (n *fileNode) sync(ctx context.Context) error {
 	return nil
 }
 
+// uploadHooks connect an upload of the file at path to the journal (a
+// resume token is recorded as it is handed out) and to status (progress).
+func (n *fileNode) uploadHooks(path string) (started func(string), progress func(int64)) {
+	started = func(token string) {
+		n.mu.Lock()
+		n.resume = token
+		t, err := n.journalLocked(path, spool.Uploading, false)
+		n.mu.Unlock()
+		if err != nil {
+			n.fsys.log.Warn("journal: recording an upload", "path", path, "err", err)
+			return
+		}
+		n.settle(t, "recording an upload")
+	}
+	progress = func(done int64) {
+		n.mu.Lock()
+		n.done = done
+		n.mu.Unlock()
+	}
+	return started, progress
+}
+
 // keepUploaded puts the content just uploaded as e into the block cache
 // (content.go), unless the file changed since generation gen: then the
 // spool no longer holds what was uploaded, and what was put is taken back.
-func (n *fileNode) keepUploaded(gen uint64, e *wire.Entry, data *spool.File) {
+func (n *fileNode) keepUploaded(gen uint64, e store.Entry, data *spool.File) {
 	changed := func() bool {
 		n.mu.Lock()
 		defer n.mu.Unlock()
@@ -308,145 +317,46 @@ func (n *fileNode) keepUploaded(gen uint64, e *wire.Entry, data *spool.File) {
 	if changed() {
 		return
 	}
-	n.fsys.writeThrough(string(e.FileID), e.Etag, data)
+	n.fsys.writeThrough(e.ID, e.MD5, data)
 	if changed() {
-		n.fsys.blocks.Forget(contentKey(string(e.FileID), e.Etag, e.Size))
+		n.fsys.blocks.Forget(contentKey(e.ID, e.MD5, e.Size))
 	}
 }
 
-// uploadHooks connect an upload to the journal and to status.
-type uploadHooks struct {
-	resume   *resumePoint
-	started  func(preuploadID string, sliceSize int64)
-	progress func(done int64)
-}
-
-// put stores data under parent/name. A file that already has a remote
-// version (oldID) is replaced without a moment where 123pan holds neither:
-// the new content goes up under a temporary name, the old entry is deleted,
-// the content is created again under the real name (instant: same md5 and
-// size), and the temporary entry is deleted.
-func (f *FS) put(ctx context.Context, parent *dirNode, name, oldID string, data *spool.File, hooks uploadHooks) (*wire.Entry, error) {
-	rname, err := remoteName(name)
-	if err != nil {
-		return nil, err
-	}
+// put stores data under parent/name, replacing the remote version oldID
+// if there is one, resuming the upload of token where the service still
+// knows it. A delete of that name this mount queued is sent first: the
+// name must be free when the service keeps names unique.
+func (f *FS) put(ctx context.Context, parent *dirNode, name, oldID string, data *spool.File, token string,
+	started func(string), progress func(int64)) (store.PutResult, error) {
 	sum, err := data.MD5()
 	if err != nil {
-		return nil, err
+		return store.PutResult{}, err
 	}
-	in := remote.UploadInput{ParentID: parent.remoteID(), Name: rname, Src: data, Size: data.Size(), MD5: sum,
-		Started: hooks.started, Progress: hooks.progress}
-	if err := parent.clearDeleting(ctx, rname); err != nil {
-		return nil, err
+	if err := parent.clearDeleting(ctx, name); err != nil {
+		return store.PutResult{}, err
 	}
-	if oldID == "" {
-		res, err := f.upload(ctx, in, hooks.resume)
-		if err != nil {
-			return nil, err
-		}
-		return newEntry(res.FileID, rname, in), nil
-	}
-	tmp := in
-	tmp.Name = tmpName(rname)
-	tres, err := f.rc.Upload(ctx, tmp)
-	if err != nil {
-		return nil, err
-	}
-	if err := f.rc.Delete(ctx, []string{oldID}); err != nil {
-		f.deleter.Enqueue(tres.FileID, nil)
-		return nil, err
-	}
-	res, err := f.rc.Upload(ctx, in)
-	if err != nil {
-		f.log.Error("the new content is on 123pan only under a temporary name", "name", rname, "temporary", tmp.Name, "err", err)
-		return nil, err
-	}
-	if err := f.rc.Delete(ctx, []string{tres.FileID}); err != nil {
-		f.log.Warn("deleting the temporary entry failed; queued", "temporary", tmp.Name, "err", err)
-		f.deleter.Enqueue(tres.FileID, nil)
-	}
-	return newEntry(res.FileID, rname, in), nil
+	return f.backend.Put(ctx, store.PutRequest{Parent: parent.remoteID(), Name: name, Replaces: oldID,
+		Content: data, Size: data.Size(), MD5: sum, Resume: token, Started: started, Progress: progress})
 }
 
-// upload resumes an interrupted upload when 123pan still knows it, else
-// starts one.
-func (f *FS) upload(ctx context.Context, in remote.UploadInput, resume *resumePoint) (*remote.UploadResult, error) {
-	if resume != nil && resume.preuploadID != "" {
-		in.SliceSize = resume.sliceSize
-		res, err := f.rc.ResumeUpload(ctx, resume.preuploadID, in)
-		if err == nil {
-			return res, nil
-		}
-		if ctx.Err() != nil {
-			return nil, err
-		}
-		f.log.Info("could not resume an upload; starting it again", "name", in.Name, "err", err)
-	}
-	return f.rc.Upload(ctx, in)
-}
-
-// newEntry describes a file just uploaded from what the upload knew. The
-// upload answers only the ID; the download link is asked for (with detail)
-// only when something needs it (fileNode.link), not once per upload.
-func newEntry(id, rname string, in remote.UploadInput) *wire.Entry {
-	now := wire.FormatTime(time.Now())
-	return &wire.Entry{FileID: wire.ID(id), Filename: rname, Size: in.Size, Etag: in.MD5, Status: 2,
-		CreateAt: now, UpdateAt: now, ParentFileID: wire.ID(in.ParentID)}
-}
-
-// link returns what reading the node's remote content needs, asking detail
-// for the download link when the entry came from an upload.
-func (n *fileNode) link(ctx context.Context) (key cache.Key, url string, size int64, err error) {
+// link returns the node's entry with its download link, asking the
+// backend (Stat) when the entry came from an upload.
+func (n *fileNode) link(ctx context.Context) (store.Entry, error) {
 	n.mu.Lock()
 	id, e := n.id, n.entry
 	n.mu.Unlock()
-	if e.DownloadURL == "" && id != "" {
-		d, err := n.fsys.rc.Detail(ctx, id)
+	if e.Link == "" && id != "" {
+		d, err := n.fsys.backend.Stat(ctx, id)
 		if err != nil {
-			return cache.Key{}, "", 0, err
+			return store.Entry{}, err
 		}
 		n.mu.Lock()
 		if n.id == id {
-			n.entry = *d
+			n.entry = d
 		}
 		n.mu.Unlock()
-		e = *d
+		e = d
 	}
-	return contentKey(id, e.Etag, e.Size), e.DownloadURL, e.Size, nil
-}
-
-// fetcher reads ranges of the remote file at url for the block cache.
-func (f *FS) fetcher(url string, size int64) cache.Fetcher {
-	r := f.rc.NewReader(url, size)
-	return func(ctx context.Context, off, length int64) (io.ReadCloser, error) {
-		return r.OpenRange(ctx, off, length)
-	}
-}
-
-// tmpPrefix starts the names replacements are uploaded under.
-const tmpPrefix = ".pan123fs-"
-
-// tmpName is the name a replacement is uploaded under before it takes the
-// real name: ".pan123fs-XXXXXXXX-NAME".
-func tmpName(rname string) string {
-	var b [4]byte
-	rand.Read(b[:])
-	prefix := tmpPrefix + hex.EncodeToString(b[:]) + "-"
-	for utf8.RuneCountInString(prefix+rname) >= wire.MaxNameLen {
-		_, size := utf8.DecodeLastRuneInString(rname)
-		rname = rname[:len(rname)-size]
-	}
-	return prefix + rname
-}
-
-// isTmpName tells whether name is a temporary name made by tmpName for
-// rname (possibly shortened).
-func isTmpName(name, rname string) bool {
-	rest, ok := strings.CutPrefix(name, tmpPrefix)
-	if !ok || len(rest) < 9 || rest[8] != '-' {
-		return false
-	}
-	short := rest[9:]
-	return short != "" && strings.HasPrefix(rname, short)
+	return e, nil
 }

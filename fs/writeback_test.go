@@ -98,7 +98,7 @@ func TestPermanentRejectionKeepsTheData(t *testing.T) {
 	assert.Contains(t, err.Error(), "empty.png")
 	st := env.fsys.Status()
 	require.Len(t, st.Items, 1)
-	assert.Equal(t, "failed", st.Items[0].State)
+	assert.EqualValues(t, "failed", st.Items[0].State)
 	assert.NotEmpty(t, st.Items[0].Error)
 	creates := env.calls("POST /upload/v1/oss/file/create")
 	time.Sleep(1500 * time.Millisecond)

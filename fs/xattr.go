@@ -5,6 +5,7 @@ import (
 	"syscall"
 
 	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/pan123fs/pan123fs/spool"
 )
 
 // Extended attributes (read-only): user.pan123.id, .url, .etag, .state.
@@ -31,16 +32,14 @@ func (n *fileNode) xattr(name string) (string, bool) {
 	case xattrID:
 		return n.id, n.id != ""
 	case xattrURL: // Getxattr finds the link
-		return n.entry.DownloadURL, n.id != "" && !n.dirty
+		return n.entry.Link, n.id != "" && !n.dirty
 	case xattrEtag:
-		return n.entry.Etag, n.entry.Etag != "" && !n.dirty
+		return n.entry.MD5, n.entry.MD5 != "" && !n.dirty
 	case xattrState:
-		switch {
-		case n.state == "" || n.state == stateSynced:
-			return stateSynced, true
-		default:
-			return n.state, true
+		if n.state == "" {
+			return string(spool.Synced), true
 		}
+		return string(n.state), true
 	}
 	return "", false
 }
@@ -55,11 +54,11 @@ func (n *fileNode) Getxattr(ctx context.Context, attr string, dest []byte) (uint
 	if attr == xattrURL && v == "" {
 		ctx, cancel := n.fsys.waitCtx(ctx)
 		defer cancel()
-		_, url, _, err := n.link(ctx)
+		e, err := n.link(ctx)
 		if err != nil {
 			return 0, n.fsys.toErrno("getxattr", n.path(), err)
 		}
-		v = url
+		v = e.Link
 	}
 	if len(dest) < len(v) {
 		return uint32(len(v)), syscall.ERANGE
@@ -81,7 +80,7 @@ func (n *fileNode) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.
 	return uint32(copy(dest, buf)), 0
 }
 
-// Setxattr: the attributes are 123pan's; nothing can be stored.
+// Setxattr: the attributes are the service's; nothing can be stored.
 func (n *fileNode) Setxattr(ctx context.Context, attr string, data []byte, flags uint32) syscall.Errno {
 	return syscall.ENOTSUP
 }

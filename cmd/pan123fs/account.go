@@ -38,10 +38,10 @@ func printStatus(w io.Writer, st *pfs.Status) {
 		return
 	}
 	fmt.Fprintf(w, "123pan space: %s used of %s, %s free; direct-link traffic left: %s\n",
-		humanBytes(a.Used), humanBytes(a.Total), humanBytes(a.Free), humanBytes(a.DirectTraffic))
+		humanBytes(a.Used), humanBytes(a.Total), humanBytes(a.Free), humanBytes(a.Traffic))
 	if a.Warning != "" {
 		fmt.Fprintf(w, "WARNING: %s\n", a.Warning)
-	} else if !a.DeveloperEnd.IsZero() {
-		fmt.Fprintf(w, "developer entitlement ends %s China time\n", wire.FormatTime(a.DeveloperEnd))
+	} else if !a.AccessEnds.IsZero() {
+		fmt.Fprintf(w, "developer entitlement ends %s China time\n", wire.FormatTime(a.AccessEnds))
 	}
 }

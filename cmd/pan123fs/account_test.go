@@ -38,9 +38,9 @@ func TestDeveloperEndNearIsWarned(t *testing.T) {
 	var st pfs.Status
 	require.NoError(t, json.Unmarshal([]byte(sh(t, m.mnt, binary+" status --json "+m.mnt)), &st))
 	require.NotNil(t, st.Account)
-	assert.WithinDuration(t, end, st.Account.DeveloperEnd, time.Minute)
-	assert.True(t, st.Account.Member)
-	assert.EqualValues(t, emulator.DefaultMemberTraffic, st.Account.DirectTraffic)
+	assert.WithinDuration(t, end, st.Account.AccessEnds, time.Minute)
+	assert.True(t, st.Account.Paid)
+	assert.EqualValues(t, emulator.DefaultMemberTraffic, st.Account.Traffic)
 
 	fields := strings.Fields(strings.Split(strings.TrimSpace(sh(t, m.mnt, "df -B1 --output=size,avail "+m.mnt)), "\n")[1])
 	size, _ := strconv.ParseInt(fields[0], 10, 64)

@@ -17,6 +17,7 @@ import (
 	"github.com/pan123fs/pan123fs/cache"
 	pfs "github.com/pan123fs/pan123fs/fs"
 	"github.com/pan123fs/pan123fs/remote"
+	"github.com/pan123fs/pan123fs/remote/pan123"
 	"github.com/pan123fs/pan123fs/spool"
 )
 
@@ -202,7 +203,7 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 		return err
 	}
 	defer removeSockDir()
-	fsys := pfs.New(rc, sp, journal, blocks, pfs.Options{
+	fsys := pfs.New(pan123.New(rc, log), sp, journal, blocks, pfs.Options{
 		UID: uint32(fl.uid), GID: uint32(fl.gid), FileMode: fileMode, DirMode: dirMode, Umask: umask,
 		DirTTL: fl.dirTTL, MaxListed: fl.maxListed, EntryTimeout: fl.attrTimeout, AttrTimeout: fl.attrTimeout,
 		ReadOnly: fl.readOnly, Logger: log, WriteBack: writeBack > 0, WriteBackDelay: writeBack,

@@ -59,7 +59,9 @@ func (b *Backend) List(ctx context.Context, folder string) iter.Seq2[store.Entry
 				yield(store.Entry{}, wrap(err))
 				return
 			}
-			if !yield(entryOf(&e), nil) {
+			se := entryOf(&e)
+			se.Parent = folder // 123pan shows the root's own ID for ""
+			if !yield(se, nil) {
 				return
 			}
 		}
@@ -72,7 +74,14 @@ func (b *Backend) Stat(ctx context.Context, id string) (store.Entry, error) {
 	if err != nil {
 		return store.Entry{}, wrap(err)
 	}
-	return entryOf(e), nil
+	out := entryOf(e)
+	if out.Parent != "" {
+		// "" names the root: 123pan shows the root's own ID, learnt once
+		if root, err := b.c.RootID(ctx); err == nil && root == out.Parent {
+			out.Parent = ""
+		}
+	}
+	return out, nil
 }
 
 // Mkdir makes a folder.
