@@ -13,35 +13,41 @@ import (
 	"github.com/pan123fs/pan123fs/internal/durable"
 )
 
-// State is where a spooled file stands on its way to 123pan.
+// State is where a spooled file stands on its way to the storage service.
+// It is the one spelling of a file's state: the journal's, and the one
+// status and the user.pan123.state attribute show.
 type State string
 
-// The states a Record goes through. A file is journaled as Writing while a
-// writer has it open, Closed once its content is complete and fsync'd,
-// Uploading while its upload runs (with the preupload ID, so that a restart
-// can resume it), and Failed when 123pan refused it for good. A record is
-// removed once 123pan holds the content.
+// A file's states. Four are journaled: a file is Writing while a writer has
+// it open, Pending once its content is complete and fsync'd and it waits
+// for its upload, Uploading while its upload runs (with the backend's
+// Resume token, so that a restart can resume it), and Failed when the
+// service refused it for good. Its record is removed once the service holds
+// the content: Synced is never journaled; it is what status and the
+// user.pan123.state attribute show for a file with nothing pending.
+// Journals of earlier versions spell Pending "closed"; they read back as
+// Pending.
 const (
 	Writing   State = "writing"
-	Closed    State = "closed"
+	Pending   State = "pending"
 	Uploading State = "uploading"
 	Failed    State = "failed"
+	Synced    State = "synced"
 )
 
 // Record is what the journal knows of one spooled file.
 type Record struct {
-	Key         string    `json:"key"`                   // the spool file's base name; unique
-	Path        string    `json:"path"`                  // where the file is in the mount, "/"-separated, no leading "/"
-	OldID       string    `json:"oldID,omitempty"`       // the remote file this content replaces
-	State       State     `json:"state"`                 //
-	Size        int64     `json:"size"`                  //
-	MD5         string    `json:"md5,omitempty"`         // set from Closed on
-	PreuploadID string    `json:"preuploadID,omitempty"` // set while Uploading
-	SliceSize   int64     `json:"sliceSize,omitempty"`   //
-	Reason      string    `json:"reason,omitempty"`      // why the last attempt failed
-	Attempts    int       `json:"attempts,omitempty"`    //
-	Seq         uint64    `json:"seq"`                   // order of first journaling
-	Updated     time.Time `json:"updated"`               //
+	Key      string    `json:"key"`                // the spool file's base name; unique
+	Path     string    `json:"path"`               // where the file is in the mount, "/"-separated, no leading "/"
+	Replaces string    `json:"replaces,omitempty"` // the ID of the remote entry this content replaces; opaque
+	State    State     `json:"state"`              //
+	Size     int64     `json:"size"`               //
+	MD5      string    `json:"md5,omitempty"`      // set from Pending on
+	Resume   string    `json:"resume,omitempty"`   // the storage backend's token for resuming an interrupted upload; opaque
+	Reason   string    `json:"reason,omitempty"`   // why the last attempt failed
+	Attempts int       `json:"attempts,omitempty"` //
+	Seq      uint64    `json:"seq"`                // order of first journaling
+	Updated  time.Time `json:"updated"`            //
 
 	// Damaged says why the record could not be read (see Records); only
 	// Key and State are set then.
@@ -66,7 +72,9 @@ type Record struct {
 //     OpenJournal and whenever it holds more than 4× as many lines as
 //     there are records plus 1,000. A DIR/records folder left by earlier
 //     versions (one JSON file per record) is moved into the log at
-//     OpenJournal;
+//     OpenJournal. Records written by earlier versions read back in the
+//     current form (see decodeRecord), in which the rewrite at OpenJournal
+//     leaves the log;
 //   - an append-only log of queued deletes in DIR/deletes.log, one
 //     "+ID" or "-ID" line each, fsync'd before a delete call is sent; a
 //     torn last line is ignored.
@@ -200,8 +208,8 @@ func (j *Journal) Stage(r Record) (Ticket, error) {
 	return Ticket{j: j, upTo: upTo}, nil
 }
 
-// Remove drops key's record (done: 123pan holds the content, or the file
-// is gone) durably. Removing a missing record is not an error.
+// Remove drops key's record (done: the service holds the content, or the
+// file is gone) durably. Removing a missing record is not an error.
 func (j *Journal) Remove(key string) error {
 	t, err := j.Drop(key)
 	if err != nil {

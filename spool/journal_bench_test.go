@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// BenchmarkJournalPutRemove journals a Closed record durably and removes
+// BenchmarkJournalPutRemove journals a Pending record durably and removes
 // it, as an upload of one small file does; Parallel does so from several
 // goroutines at once (upload workers and FUSE handlers).
 func BenchmarkJournalPutRemove(b *testing.B) {
@@ -20,7 +20,7 @@ func BenchmarkJournalPutRemove(b *testing.B) {
 		one := func() {
 			i := n.Add(1)
 			r := Record{Key: "spool-" + strconv.FormatUint(i, 10), Path: "photos/img-" + strconv.FormatUint(i, 10) + ".jpg",
-				State: Closed, Size: 123456, MD5: "0123456789abcdef0123456789abcdef", Seq: j.NextSeq()}
+				State: Pending, Size: 123456, MD5: "0123456789abcdef0123456789abcdef", Seq: j.NextSeq()}
 			if err := j.Put(r); err != nil {
 				b.Error(err)
 			}

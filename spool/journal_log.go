@@ -26,6 +26,54 @@ type damagedLine struct {
 	Damaged string `json:"damaged"`
 }
 
+// legacyRecord is a record as earlier versions wrote it, with the fields
+// they had in place of Replaces and Resume.
+type legacyRecord struct {
+	Record
+	OldID       string `json:"oldID"`
+	PreuploadID string `json:"preuploadID"`
+	SliceSize   int64  `json:"sliceSize"`
+}
+
+// legacyResume is the Resume token of a record that earlier versions wrote
+// with a preupload ID and a slice size: {"preuploadID":…,"sliceSize":…},
+// the token format the 123pan backend reads. This, with legacyRecord, is
+// the only place the spool knows those names: it decodes old journals, and
+// never looks inside a token otherwise.
+type legacyResume struct {
+	PreuploadID string `json:"preuploadID"`
+	SliceSize   int64  `json:"sliceSize"`
+}
+
+// legacyClosed is how earlier versions spelt Pending.
+const legacyClosed State = "closed"
+
+// decodeRecord decodes a record's JSON, as written by this version or an
+// earlier one: "oldID" is read as Replaces, "preuploadID" and "sliceSize" as
+// a Resume token (see legacyResume), and state "closed" as Pending. A record
+// that has a Replaces or a Resume of its own keeps it.
+func decodeRecord(data []byte) (Record, error) {
+	var l legacyRecord
+	if err := json.Unmarshal(data, &l); err != nil {
+		return Record{}, err
+	}
+	r := l.Record
+	if r.Replaces == "" {
+		r.Replaces = l.OldID
+	}
+	if r.Resume == "" && l.PreuploadID != "" {
+		tok, err := json.Marshal(legacyResume{PreuploadID: l.PreuploadID, SliceSize: l.SliceSize})
+		if err != nil {
+			return Record{}, err
+		}
+		r.Resume = string(tok)
+	}
+	if r.State == legacyClosed {
+		r.State = Pending
+	}
+	return r, nil
+}
+
 // validKey says whether key can name a record: a file name (no "/", "\",
 // "." or ".."), in UTF-8, without control characters (a key ends an "R"
 // line).
@@ -254,8 +302,8 @@ func readOldRecords(dir string) (recs []Record, found bool, err error) {
 		if err != nil {
 			return nil, true, fmt.Errorf("journal: %w", err)
 		}
-		var r Record
-		if err := json.Unmarshal(b, &r); err != nil || r.Key != key {
+		r, err := decodeRecord(b)
+		if err != nil || r.Key != key {
 			if err == nil {
 				err = fmt.Errorf("it names key %q", r.Key)
 			}
@@ -310,7 +358,7 @@ func replayLine(line []byte, recs map[string]Record) (seq uint64, ok bool) {
 	switch op {
 	case "P ":
 		var r Record
-		if err = json.Unmarshal(arg, &r); err == nil && validKey(r.Key) {
+		if r, err = decodeRecord(arg); err == nil && validKey(r.Key) {
 			recs[r.Key] = r
 			return r.Seq, true
 		}

@@ -22,11 +22,11 @@ func TestJournalRecordsSurviveReopen(t *testing.T) {
 	dir := t.TempDir()
 	j, err := OpenJournal(dir)
 	require.NoError(t, err)
-	a := Record{Key: "spool-1", Path: "a/x.jpg", State: Closed, Size: 3, MD5: "abc", Seq: j.NextSeq()}
+	a := Record{Key: "spool-1", Path: "a/x.jpg", State: Pending, Size: 3, MD5: "abc", Seq: j.NextSeq()}
 	b := Record{Key: "spool-2", Path: "y.jpg", State: Writing, Seq: j.NextSeq()}
 	require.NoError(t, j.Put(a))
 	require.NoError(t, j.Put(b))
-	a.State, a.PreuploadID = Uploading, "pre-1"
+	a.State, a.Resume = Uploading, "pre-1"
 	require.NoError(t, j.Put(a))
 	require.NoError(t, j.Close())
 
@@ -37,7 +37,7 @@ func TestJournalRecordsSurviveReopen(t *testing.T) {
 	require.Len(t, recs, 2)
 	assert.Equal(t, "spool-1", recs[0].Key, "oldest first")
 	assert.Equal(t, Uploading, recs[0].State)
-	assert.Equal(t, "pre-1", recs[0].PreuploadID)
+	assert.Equal(t, "pre-1", recs[0].Resume)
 	assert.Equal(t, Writing, recs[1].State)
 	assert.Greater(t, j.NextSeq(), recs[1].Seq, "sequence numbers continue")
 
@@ -143,26 +143,26 @@ func reopen(t *testing.T, j *Journal) *Journal {
 func TestJournalLogRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	j := openJournal(t, dir)
-	a := Record{Key: "spool-a", Path: "x/a.jpg", State: Closed, Size: 3, MD5: "aaa", Seq: j.NextSeq()}
+	a := Record{Key: "spool-a", Path: "x/a.jpg", State: Pending, Size: 3, MD5: "aaa", Seq: j.NextSeq()}
 	b := Record{Key: "spool-b", Path: "b.jpg", State: Writing, Seq: j.NextSeq()}
-	c := Record{Key: "spool-c", Path: "c.jpg", State: Closed, Size: 1, MD5: "ccc", Seq: j.NextSeq()}
+	c := Record{Key: "spool-c", Path: "c.jpg", State: Pending, Size: 1, MD5: "ccc", Seq: j.NextSeq()}
 	d := Record{Key: "spool-d", Path: "d d.jpg", State: Writing, Seq: j.NextSeq()}
 	require.NoError(t, j.Put(a))
 	require.NoError(t, j.Note(b))
 	require.NoError(t, j.Put(c))
 	require.NoError(t, j.Note(d))
-	a.State, a.PreuploadID, a.SliceSize, a.Attempts, a.Reason = Uploading, "pre-1", 1<<20, 2, "timeout"
+	a.State, a.Resume, a.Replaces, a.Attempts, a.Reason = Uploading, `{"preuploadID":"pre-1","sliceSize":1048576}`, "id-7", 2, "timeout"
 	require.NoError(t, j.Put(a))
 	a.Path = "y/a.jpg" // renamed while uploading
 	require.NoError(t, j.Put(a))
 	require.NoError(t, j.Remove("spool-c"))
 	require.NoError(t, j.Remove("spool-c"), "removing twice is fine")
 	require.NoError(t, j.Remove("spool-never"), "removing a missing record is fine")
-	d.State, d.Size, d.MD5 = Closed, 9, "ddd"
+	d.State, d.Size, d.MD5 = Pending, 9, "ddd"
 	require.NoError(t, j.Put(d))
 
 	for _, bad := range []string{"", "a/b", `a\b`, ".", "..", "a\nb", "a\x00", "\xff"} {
-		assert.Error(t, j.Put(Record{Key: bad, State: Closed}), "%q", bad)
+		assert.Error(t, j.Put(Record{Key: bad, State: Pending}), "%q", bad)
 		assert.Error(t, j.Note(Record{Key: bad, State: Writing}), "%q", bad)
 		assert.NoError(t, j.Remove(bad), "%q: nothing to remove", bad)
 	}
@@ -177,7 +177,7 @@ func TestJournalLogRoundTrip(t *testing.T) {
 		assert.Equal(t, a, got, "the last put wins")
 		assert.Equal(t, Writing, recs[1].State)
 		assert.Equal(t, "b.jpg", recs[1].Path, "a noted record reads back")
-		assert.Equal(t, Closed, recs[2].State)
+		assert.Equal(t, Pending, recs[2].State)
 		for _, r := range recs {
 			assert.Empty(t, r.Damaged)
 		}
@@ -225,10 +225,10 @@ func tornOpen(t *testing.T, dir string, log []byte, n int, extra []byte) *Journa
 func TestJournalTornLines(t *testing.T) {
 	src := t.TempDir()
 	j := openJournal(t, src)
-	v1 := Record{Key: "spool-1", Path: "a.jpg", State: Closed, Size: 5, MD5: "v1", Seq: j.NextSeq()}
+	v1 := Record{Key: "spool-1", Path: "a.jpg", State: Pending, Size: 5, MD5: "v1", Seq: j.NextSeq()}
 	require.NoError(t, j.Put(v1))
 	v2 := v1
-	v2.State, v2.PreuploadID = Uploading, "pre"
+	v2.State, v2.Resume = Uploading, "pre"
 	require.NoError(t, j.Put(v2))
 	v1Log := readLog(t, src)
 	firstLen := bytes.IndexByte(v1Log, '\n') + 1
@@ -283,7 +283,7 @@ func TestJournalTornLines(t *testing.T) {
 		j := tornOpen(t, dir, full, keyEnd+5, extra)
 		m := byKey(records(t, j))
 		require.Len(t, m, 2)
-		assert.Equal(t, Closed, m["spool-1"].State, "the whole line after the zeros applies")
+		assert.Equal(t, Pending, m["spool-1"].State, "the whole line after the zeros applies")
 		assert.NotEmpty(t, m["spool-2"].Damaged)
 		require.NoError(t, j.Close())
 	})
@@ -320,7 +320,7 @@ func TestJournalCompactsAtOpen(t *testing.T) {
 	dir := t.TempDir()
 	j := openJournal(t, dir)
 	for i := range 50 {
-		r := Record{Key: fmt.Sprintf("spool-%d", i%7), Path: fmt.Sprintf("f%d", i), State: Closed, Seq: uint64(i%7 + 1)}
+		r := Record{Key: fmt.Sprintf("spool-%d", i%7), Path: fmt.Sprintf("f%d", i), State: Pending, Seq: uint64(i%7 + 1)}
 		require.NoError(t, j.Note(r))
 		if i%5 == 4 {
 			require.NoError(t, j.Remove(fmt.Sprintf("spool-%d", (i+3)%7)))
@@ -354,7 +354,7 @@ func TestJournalCompactsWhileRunning(t *testing.T) {
 		case i%50 == 7:
 			require.NoError(t, j.Remove(key))
 		case i%50 == 8:
-			r.State = Closed
+			r.State = Pending
 			require.NoError(t, j.Put(r))
 		default:
 			require.NoError(t, j.Note(r))
@@ -382,7 +382,7 @@ func TestJournalMigratesOldRecords(t *testing.T) {
 	dir := t.TempDir()
 	recDir := filepath.Join(dir, "records")
 	require.NoError(t, os.MkdirAll(recDir, 0o700))
-	old := Record{Key: "spool-2", Path: "b.jpg", State: Uploading, Size: 1, MD5: "x", PreuploadID: "p", Seq: 7,
+	old := Record{Key: "spool-2", Path: "b.jpg", State: Uploading, Size: 1, MD5: "x", Resume: "tok", Seq: 7,
 		Updated: time.Date(2024, 5, 6, 7, 8, 9, 10, time.UTC)}
 	b, err := json.Marshal(old)
 	require.NoError(t, err)
@@ -462,7 +462,7 @@ func TestJournalConcurrent(t *testing.T) {
 				var err error
 				switch rng.IntN(3) {
 				case 0:
-					r.State = Closed
+					r.State = Pending
 					err = j.Put(r)
 					model[key] = &r
 				case 1:
@@ -541,7 +541,7 @@ func TestJournalWaitsForASyncOfItsLine(t *testing.T) {
 			defer wg.Done()
 			for i := range each {
 				key := fmt.Sprintf("spool-%d-%d", w, i)
-				if err := j.Put(Record{Key: key, State: Closed, Seq: j.NextSeq()}); err != nil {
+				if err := j.Put(Record{Key: key, State: Pending, Seq: j.NextSeq()}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -575,7 +575,7 @@ func TestJournalWaitsForASyncOfItsLine(t *testing.T) {
 func TestJournalSyncFailureRewritesTheLog(t *testing.T) {
 	dir := t.TempDir()
 	j := openJournal(t, dir)
-	require.NoError(t, j.Put(Record{Key: "spool-1", State: Closed, Seq: j.NextSeq()}))
+	require.NoError(t, j.Put(Record{Key: "spool-1", State: Pending, Seq: j.NextSeq()}))
 	var fail atomic.Bool
 	j.datasync = func(f *os.File) error {
 		if fail.Load() {
@@ -587,7 +587,7 @@ func TestJournalSyncFailureRewritesTheLog(t *testing.T) {
 	require.NoError(t, err)
 
 	fail.Store(true)
-	require.NoError(t, j.Put(Record{Key: "spool-2", State: Closed, Seq: j.NextSeq()}), "made durable by a rewrite")
+	require.NoError(t, j.Put(Record{Key: "spool-2", State: Pending, Seq: j.NextSeq()}), "made durable by a rewrite")
 	st2, err := os.Stat(filepath.Join(dir, recordsLog))
 	require.NoError(t, err)
 	assert.False(t, os.SameFile(st1, st2), "rewritten")
@@ -595,7 +595,7 @@ func TestJournalSyncFailureRewritesTheLog(t *testing.T) {
 	// A rewrite that fails too is reported, and tried again at the next use.
 	block := filepath.Join(dir, recordsLog+".tmp")
 	require.NoError(t, os.Mkdir(block, 0o700))
-	assert.Error(t, j.Put(Record{Key: "spool-3", State: Closed, Seq: j.NextSeq()}))
+	assert.Error(t, j.Put(Record{Key: "spool-3", State: Pending, Seq: j.NextSeq()}))
 	assert.Error(t, j.Note(Record{Key: "spool-4", State: Writing, Seq: j.NextSeq()}), "the log is dirty")
 	require.NoError(t, os.Remove(block))
 	fail.Store(false)
@@ -630,9 +630,9 @@ func TestJournalCompactionFailureIsPutOff(t *testing.T) {
 
 func TestJournalClosed(t *testing.T) {
 	j := openJournal(t, t.TempDir())
-	require.NoError(t, j.Put(Record{Key: "spool-1", State: Closed}))
+	require.NoError(t, j.Put(Record{Key: "spool-1", State: Pending}))
 	require.NoError(t, j.Close())
-	assert.Error(t, j.Put(Record{Key: "spool-2", State: Closed}))
+	assert.Error(t, j.Put(Record{Key: "spool-2", State: Pending}))
 	assert.Error(t, j.Note(Record{Key: "spool-2", State: Writing}))
 	assert.Error(t, j.Remove("spool-1"))
 }
@@ -643,6 +643,7 @@ func FuzzJournalReplay(f *testing.F) {
 	f.Add([]byte("P {\"key\":\"spool-1\",\"path\":\"a\",\"state\":\"closed\",\"size\":1,\"seq\":2,\"updated\":\"2024-01-02T03:04:05.5+08:00\"}\nR spool-1\nP {\"key\":\"spool-2\",\"state\":\"writing\",\"seq\":1}\n"))
 	f.Add([]byte("P {\"key\":\"spool-1\",\"state\":\"closed\"}\nP {\"key\":\"spool-1\",\"sta"))
 	f.Add([]byte("P {\"key\":\"spool-1\",\"state\x00\x00\x00P {\"key\":\"spool-2\"}\nD {\"key\":\"spool-3\",\"damaged\":\"x\"}\n"))
+	f.Add([]byte("P {\"key\":\"spool-1\",\"oldID\":\"7\",\"state\":\"uploading\",\"preuploadID\":\"p<\\\"\",\"sliceSize\":9}\nP {\"key\":\"spool-2\",\"replaces\":\"8\",\"oldID\":\"9\",\"resume\":\"r\",\"preuploadID\":\"q\"}\n"))
 	f.Add([]byte("D {\"key\":\"a\",\"damaged\":\"\"}\nP {\"key\":\"b\",\"key\":\"c\"}\nP {\"key\":\"d\",\"oops\n"))
 	f.Fuzz(func(t *testing.T, log []byte) {
 		dir := t.TempDir()
@@ -668,7 +669,7 @@ func TestJournalTicketsWaitForTheDisk(t *testing.T) {
 	var syncs atomic.Int32
 	j.datasync = func(f *os.File) error { syncs.Add(1); return f.Sync() }
 
-	tk, err := j.Stage(Record{Key: "spool-1", Path: "a.jpg", State: Closed, Seq: j.NextSeq()})
+	tk, err := j.Stage(Record{Key: "spool-1", Path: "a.jpg", State: Pending, Seq: j.NextSeq()})
 	require.NoError(t, err)
 	assert.Zero(t, syncs.Load(), "Stage does not wait for the disk")
 	recs, err := j.Records()

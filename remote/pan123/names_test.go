@@ -1,4 +1,4 @@
-package fs
+package pan123
 
 import (
 	"strings"

@@ -1,11 +1,13 @@
-package fs
+package pan123
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/pan123fs/pan123fs/remote/wire"
+	"github.com/pan123fs/pan123fs/store"
 )
 
 // Name mapping between the Linux side and 123pan.
@@ -83,35 +85,41 @@ func decodeName(remote string) string {
 	return b.String()
 }
 
-// localNameOK tells whether a remote name, once decoded, can be a Linux
-// directory entry that stays inside the mount.
-func localNameOK(local string) bool {
-	return local != "" && local != "." && local != ".." && len(local) <= 255 &&
-		!strings.ContainsAny(local, "/\x00") && utf8.ValidString(local)
+// CheckName tells whether local can be a name on 123pan once mapped: nil,
+// or an error matching store.ErrInvalidName (and store.ErrNameTooLong for a
+// name that is too long) that also wraps the wire.ErrName* reason.
+func (b *Backend) CheckName(local string) error {
+	_, err := remoteName(local)
+	return err
 }
 
 // remoteName encodes a local name for 123pan and validates the result.
 func remoteName(local string) (string, error) {
-	if len(local) > 255 {
-		return "", &nameError{local: local, err: fmt.Errorf("%d bytes: %w", len(local), wire.ErrNameTooLong)}
+	if len(local) > nameMax {
+		return "", nameError(local, fmt.Errorf("%d bytes: %w", len(local), wire.ErrNameTooLong))
 	}
 	if !utf8.ValidString(local) {
 		// checked before the mapping, which would turn the bad bytes into
 		// U+FFFD and store the name under another one
-		return "", &nameError{local: local, err: wire.ErrNameNotUTF8}
+		return "", nameError(local, wire.ErrNameNotUTF8)
 	}
 	name := encodeName(local)
 	if err := wire.ValidateName(name); err != nil {
-		return "", &nameError{local: local, err: err}
+		return "", nameError(local, err)
 	}
 	return name, nil
 }
 
-// nameError is a name 123pan would refuse; errno.go maps it.
-type nameError struct {
-	local string
-	err   error
-}
+// nameMax is the longest local name in bytes: Linux's NAME_MAX. 123pan's
+// own limit (fewer than wire.MaxNameLen characters) is checked on the
+// mapped name.
+const nameMax = 255
 
-func (e *nameError) Error() string { return fmt.Sprintf("invalid name %q: %v", e.local, e.err) }
-func (e *nameError) Unwrap() error { return e.err }
+// nameError is a name 123pan would refuse.
+func nameError(local string, reason error) error {
+	kinds := []error{store.ErrInvalidName, store.ErrPermanent}
+	if errors.Is(reason, wire.ErrNameTooLong) {
+		kinds = append(kinds, store.ErrNameTooLong)
+	}
+	return store.Wrap(fmt.Errorf("invalid name %q: %w", local, reason), kinds...)
+}
