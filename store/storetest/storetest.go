@@ -370,6 +370,7 @@ func testMkdirList(e *env) {
 		st := e.stat(d.ID)
 		assert.True(e.t, st.Folder, "Stat(%q): got Folder false", d.ID)
 		assert.Equal(e.t, d.Name, st.Name, "Stat(%q): Name", d.ID)
+		assert.Equal(e.t, "", st.Parent, "Stat(%q): Parent of a folder in the root", d.ID)
 		assert.Empty(e.t, e.list(d.ID), "List(%q) of a new folder", d.ID)
 	}
 }
@@ -471,7 +472,9 @@ func testPutEmpty(e *env) {
 	assert.Equal(e.t, f.ID, got.ID, "List: ID of empty.png")
 	assert.Zero(e.t, got.Size, "List: Size of empty.png")
 	assert.Equal(e.t, md5hex(nil), got.MD5, "List: MD5 of empty.png")
+	assert.Equal(e.t, "", got.Parent, "List: Parent of empty.png, in the root")
 	st := e.statFile(f.ID, "empty.png", nil)
+	assert.Equal(e.t, "", st.Parent, "Stat(%q): Parent of a file in the root", f.ID)
 	r := e.b.Reader(st)
 	readAt(e.t, r, nil, 0, 1)
 	openRange(e.t, e.ctx, r, nil, 0, -1)
