@@ -7,11 +7,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// DefaultReadAhead is the kernel read-ahead a mount asks for: large enough
-// that a sequential read(2) of 1 MiB arrives as one 1 MiB FUSE READ instead of
-// eight of 128 KiB, which doubles what FUSE can carry on this path.
-const DefaultReadAhead = 1 << 20
-
 // setKernelReadAhead sets the read-ahead of the mount at mountpoint. FUSE
 // takes the filesystem's max_readahead at INIT only up to the kernel's default
 // (128 KiB); beyond that, the mount's backing device info in sysfs is the one

@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pan123fs/pan123fs/internal/backoff"
 )
 
 func TestMkdirListRmdir(t *testing.T) {
@@ -161,7 +163,7 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 func TestFailedDeleteShowsTheFileAgain(t *testing.T) {
-	env := newTestEnv(t, Options{DirTTL: time.Hour, DeleteRounds: 2, DeleteBackoff: 10 * time.Millisecond})
+	env := newTestEnv(t, Options{DirTTL: time.Hour, DeleteRetry: backoff.Policy{Initial: 10 * time.Millisecond, Max: time.Minute, Attempts: 3}})
 	require.NoError(t, os.WriteFile(env.path("stays.png"), []byte("1"), 0o644))
 	env.setFaults(t, "429=1") // a definite refusal: a 5xx may come after the delete was done
 	require.NoError(t, os.Remove(env.path("stays.png")), "unlink answers at once")
@@ -177,7 +179,7 @@ func TestFailedDeleteShowsTheFileAgain(t *testing.T) {
 }
 
 func TestDeleteRetriedAfterPassingFailure(t *testing.T) {
-	env := newTestEnv(t, Options{DeleteBackoff: 300 * time.Millisecond})
+	env := newTestEnv(t, Options{DeleteRetry: backoff.Policy{Initial: 300 * time.Millisecond, Max: time.Minute, Attempts: 6}})
 	require.NoError(t, os.WriteFile(env.path("goes.png"), []byte("1"), 0o644))
 	env.setFaults(t, "429=1")
 	require.NoError(t, os.Remove(env.path("goes.png")))

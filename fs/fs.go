@@ -30,51 +30,50 @@ import (
 	"time"
 
 	"github.com/pan123fs/pan123fs/cache"
+	"github.com/pan123fs/pan123fs/config"
 	"github.com/pan123fs/pan123fs/internal/backoff"
 	"github.com/pan123fs/pan123fs/spool"
 	"github.com/pan123fs/pan123fs/store"
 	"github.com/pan123fs/pan123fs/store/deleter"
 )
 
-// Options configure a mounted filesystem.
+// Options configure a mounted filesystem. Fields left zero take their
+// default from config.Default.
 type Options struct {
-	// UID and GID own every file and folder. FileMode (default 0644) and
-	// DirMode (default 0755) are the permission bits of every file and
-	// folder, Umask is taken away from both, and the kernel enforces the
-	// result for every caller but root (the mount's default_permissions).
+	// UID and GID own every file and folder. FileMode and DirMode are the
+	// permission bits of every file and folder, Umask is taken away from
+	// both, and the kernel enforces the result for every caller but root
+	// (the mount's default_permissions).
 	UID, GID uint32
 	FileMode uint32
 	DirMode  uint32
 	Umask    uint32
 
-	DirTTL       time.Duration // how long a folder listing is trusted (default 30 s)
-	MaxListed    int           // entries of folder listings kept in memory, least recently used dropped (default 200,000)
+	DirTTL       time.Duration // how long a folder listing is trusted
+	MaxListed    int           // entries of folder listings kept in memory, least recently used dropped
 	Clock        cache.Clock   // for listing TTLs (default the system clock); tests move their own
-	EntryTimeout time.Duration // kernel dentry cache (default 1 s)
-	AttrTimeout  time.Duration // kernel attribute cache (default 1 s)
-	DeleteWindow time.Duration // how long unlinks are coalesced before a delete call (default 200 ms)
-	// DeleteRounds and DeleteBackoff: how often and after how long a delete
-	// call that failed for a reason that may pass is made again
-	// (deleter.Options; defaults 5 and 2 s, doubling).
-	DeleteRounds  int
-	DeleteBackoff time.Duration
+	EntryTimeout time.Duration // kernel dentry cache
+	AttrTimeout  time.Duration // kernel attribute cache
+	DeleteWindow time.Duration // how long unlinks are coalesced before a delete call
+	// DeleteRetry: how often and after how long a delete call that failed
+	// for a reason that may pass is made again (deleter.Options).
+	DeleteRetry backoff.Policy
 
 	// OpTimeout bounds how long an operation waits for the backend before it
-	// fails with EIO (default DefaultOpTimeout; see wait.go).
+	// fails with EIO (see wait.go).
 	OpTimeout time.Duration
 
 	ReadOnly bool
 	Logger   *slog.Logger
 
 	// WriteBack makes close(2) return once the data and its journal record
-	// are on disk; the upload starts WriteBackDelay later (default 5 s).
+	// are on disk; the upload starts WriteBackDelay later.
 	WriteBack      bool
 	WriteBackDelay time.Duration
-	// Uploads is how many background uploads run at once (default 4).
+	// Uploads is how many background uploads run at once.
 	Uploads int
 	// UploadRetry is the pause before each further attempt of an upload
-	// that failed for a reason that may pass (default 1 s, doubling up to
-	// 5 min, unbounded attempts).
+	// that failed for a reason that may pass.
 	UploadRetry backoff.Policy
 	// RecoveryDir receives files that were still being written when an
 	// earlier run ended (default: "recovery" beside the spool).
@@ -83,47 +82,34 @@ type Options struct {
 	// `pan123fs status` as the root's user.pan123.control attribute.
 	ControlSocket string
 	// AccountRefresh is how old the account figures statfs and status show
-	// may grow before they are asked for again (default 45 s; account.go).
+	// may grow before they are asked for again (account.go).
 	AccountRefresh time.Duration
 }
 
+// setDefaults fills the fields left zero from config.Default.
 func (o *Options) setDefaults() {
-	if o.DirTTL == 0 {
-		o.DirTTL = 30 * time.Second
+	d := config.Default()
+	o.FileMode = cmp.Or(o.FileMode, d.Mount.FileMode)
+	o.DirMode = cmp.Or(o.DirMode, d.Mount.DirMode)
+	o.DirTTL = cmp.Or(o.DirTTL, d.Listing.TTL)
+	o.MaxListed = cmp.Or(o.MaxListed, d.Listing.MaxEntries)
+	o.EntryTimeout = cmp.Or(o.EntryTimeout, d.Mount.AttrTimeout)
+	o.AttrTimeout = cmp.Or(o.AttrTimeout, d.Mount.AttrTimeout)
+	o.DeleteWindow = cmp.Or(o.DeleteWindow, d.Delete.Window)
+	if o.DeleteRetry.Initial <= 0 {
+		o.DeleteRetry = d.Delete.Retry
 	}
-	if o.MaxListed == 0 {
-		o.MaxListed = 200_000
-	}
-	if o.EntryTimeout == 0 {
-		o.EntryTimeout = time.Second
-	}
-	if o.AttrTimeout == 0 {
-		o.AttrTimeout = time.Second
-	}
-	if o.DeleteWindow == 0 {
-		o.DeleteWindow = 200 * time.Millisecond
-	}
-	if o.OpTimeout <= 0 {
-		o.OpTimeout = DefaultOpTimeout
-	}
+	o.OpTimeout = cmp.Or(max(o.OpTimeout, 0), d.OpTimeout)
+	o.AccountRefresh = cmp.Or(o.AccountRefresh, d.AccountRefresh)
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if o.WriteBackDelay == 0 {
-		o.WriteBackDelay = 5 * time.Second
-	}
-	if o.Uploads <= 0 {
-		o.Uploads = 4
-	}
+	o.WriteBackDelay = cmp.Or(o.WriteBackDelay, d.Upload.WriteBackDelay)
+	o.Uploads = cmp.Or(max(o.Uploads, 0), d.Upload.Workers)
 	if o.UploadRetry.Initial <= 0 {
-		o.UploadRetry = backoff.Policy{Initial: time.Second, Max: 5 * time.Minute}
+		o.UploadRetry = d.Upload.Retry
 	}
 }
-
-// CacheBlockSize is the block size the mount's block cache should use: as
-// small as a thumbnail read, so that scattered reads download about what
-// they read; sequential reads fetch many blocks per request (readahead.go).
-const CacheBlockSize = 64 << 10
 
 // FS is one mounted image host.
 type FS struct {
@@ -162,7 +148,7 @@ func New(b store.Backend, sp *spool.Spool, j *spool.Journal, blocks *cache.Block
 	f.localIno.Store(1 << 62)
 	f.listings = cache.NewListings(opts.DirTTL, opts.MaxListed, opts.Clock, (*dirNode).dropListing)
 	do := deleter.Options{Window: opts.DeleteWindow, Logger: opts.Logger,
-		Rounds: opts.DeleteRounds, RoundBackoff: opts.DeleteBackoff}
+		Rounds: opts.DeleteRetry.Attempts - 1, RoundBackoff: opts.DeleteRetry.Initial}
 	if j != nil {
 		do.Journal = j
 	}
@@ -187,5 +173,5 @@ func inoOf(id string) uint64 {
 
 func (f *FS) newLocalIno() uint64 { return f.localIno.Add(1) }
 
-func (f *FS) fileMode() uint32 { return cmp.Or(f.opts.FileMode, 0o644) &^ f.opts.Umask & 0o777 }
-func (f *FS) dirMode() uint32  { return cmp.Or(f.opts.DirMode, 0o755) &^ f.opts.Umask & 0o777 }
+func (f *FS) fileMode() uint32 { return f.opts.FileMode &^ f.opts.Umask & 0o777 }
+func (f *FS) dirMode() uint32  { return f.opts.DirMode &^ f.opts.Umask & 0o777 }

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pan123fs/pan123fs/cache"
+	"github.com/pan123fs/pan123fs/config"
 	"github.com/pan123fs/pan123fs/remote"
 	"github.com/pan123fs/pan123fs/remote/emulator"
 	"github.com/pan123fs/pan123fs/remote/pan123"
@@ -78,7 +79,7 @@ func newTestEnvWith(t *testing.T, ec envConfig) *testEnv {
 	require.NoError(t, err)
 	j, err := spool.OpenJournal(filepath.Join(state, "journal"))
 	require.NoError(t, err)
-	bc, err := cache.NewBlockCache(cache.Options{Dir: t.TempDir(), MaxBytes: 64 << 20, BlockSize: CacheBlockSize})
+	bc, err := cache.NewBlockCache(cache.Options{Dir: t.TempDir(), MaxBytes: 64 << 20, BlockSize: config.Default().Cache.BlockSize})
 	require.NoError(t, err)
 	if opts.Logger == nil {
 		opts.Logger = quietLogger()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+	"github.com/pan123fs/pan123fs/config"
 )
 
 // MountOptions are the kernel-side options of a mount.
@@ -20,21 +21,13 @@ type MountOptions struct {
 	// DirectMount mounts with mount(2) (as root) instead of fusermount3.
 	DirectMount bool
 	// ReadAhead is the kernel's read-ahead for the mount in bytes
-	// (DefaultReadAhead when 0). Beyond 128 KiB it takes root (see bdi.go).
+	// (config's default when 0). Beyond 128 KiB it takes root (see bdi.go).
 	ReadAhead int64
 	// Subtype is the FUSE subtype: the mount table shows the type
-	// fuse.SUBTYPE (DefaultSubtype when empty). The source is always
+	// fuse.SUBTYPE (config's default when empty). The source is always
 	// "pan123fs".
 	Subtype string
 }
-
-// DefaultSubtype makes the mount table say fuse.sshfs, the one FUSE type
-// GLib counts as remote (is_remote_fs_type in gio/glocalfile.c): desktop
-// file managers then treat the mount as a network share and, by default,
-// do not read every image to draw thumbnails (downloads are metered on
-// 123pan). updatedb skips it for the same reason. Tools that look for the
-// mount find it by its source, pan123fs (findmnt -S pan123fs).
-const DefaultSubtype = "sshfs"
 
 // extraCaps are the FUSE capabilities asked for beyond go-fuse's defaults:
 //   - ATOMIC_O_TRUNC: open(O_TRUNC) arrives as one OPEN with O_TRUNC, not an
@@ -48,10 +41,8 @@ const extraCaps = fuse.CAP_ATOMIC_O_TRUNC | fuse.CAP_HANDLE_KILLPRIV_V2
 // Mount serves f at mountpoint and returns once the kernel has it.
 func (f *FS) Mount(mountpoint string, mo MountOptions) (*fuse.Server, error) {
 	neg := time.Second
-	ra := mo.ReadAhead
-	if ra <= 0 {
-		ra = DefaultReadAhead
-	}
+	def := config.Default().Mount
+	ra := cmp.Or(mo.ReadAhead, def.ReadAhead)
 	opts := &fs.Options{
 		EntryTimeout:    &f.opts.EntryTimeout,
 		AttrTimeout:     &f.opts.AttrTimeout,
@@ -60,7 +51,7 @@ func (f *FS) Mount(mountpoint string, mo MountOptions) (*fuse.Server, error) {
 		GID:             f.opts.GID,
 		MountOptions: fuse.MountOptions{
 			FsName:            "pan123fs",
-			Name:              cmp.Or(mo.Subtype, DefaultSubtype),
+			Name:              cmp.Or(mo.Subtype, def.Subtype),
 			AllowOther:        mo.AllowOther,
 			Debug:             mo.Debug,
 			DirectMount:       mo.DirectMount,

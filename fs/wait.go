@@ -2,7 +2,6 @@ package fs
 
 import (
 	"context"
-	"time"
 )
 
 // How long operations wait for 123pan.
@@ -20,9 +19,6 @@ import (
 // end after OpTimeout (EIO). A close that uploads waits for the upload
 // until it succeeds, fails, or sends nothing for OpTimeout; the upload
 // itself, journaled, goes on in the background (await.go).
-
-// DefaultOpTimeout is Options.OpTimeout's default.
-const DefaultOpTimeout = 20 * time.Second
 
 // waitCtx bounds a wait for 123pan that the caller may interrupt.
 func (f *FS) waitCtx(ctx context.Context) (context.Context, context.CancelFunc) {

@@ -4,38 +4,40 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/pan123fs/pan123fs/cache"
+	"github.com/pan123fs/pan123fs/config"
 	pfs "github.com/pan123fs/pan123fs/fs"
 	"github.com/pan123fs/pan123fs/remote"
 	"github.com/pan123fs/pan123fs/remote/pan123"
 	"github.com/pan123fs/pan123fs/spool"
 )
 
+// mountFlags are the command line of mount: the backend's flags, and the
+// settings of the mount, which go straight into cfg (defaults from
+// config.Default).
 type mountFlags struct {
 	apiBase, clientID, clientSecret, stateDir string
-	emulator, readOnly, allowOther, debug     bool
-	insecureHTTP                              bool
+	emulator, debug, insecureHTTP             bool
 	writeBack, rateLimit, rateProfile         string
-	uid, gid                                  int
 	umask, fileMode, dirMode                  string
-	dirTTL, attrTimeout, drainTimeout, opTime time.Duration
-	cacheMax, spoolMax, readAhead             int64
-	uploads, maxListed                        int
-	cpuProfile, subtype                       string
+	cpuProfile                                string
+	cfg                                       config.Config
 }
 
 func newMountCmd() *cobra.Command {
-	var fl mountFlags
+	fl := mountFlags{cfg: config.Default()}
+	fl.cfg.Mount.UID, fl.cfg.Mount.GID = uint32(os.Getuid()), uint32(os.Getgid())
+	c, def := &fl.cfg, config.Default()
 	cmd := &cobra.Command{
 		Use:   "mount MOUNTPOINT",
 		Short: "Mount the image host at MOUNTPOINT (foreground)",
@@ -61,28 +63,28 @@ be put there. See SEMANTICS.md for what every operation does.`,
 	f.BoolVar(&fl.insecureHTTP, "insecure-http", false, "allow an http:// --api-base to a host other than loopback (the secret and the token then cross the network unencrypted)")
 	f.BoolVar(&fl.emulator, "emulator", false, "serve an embedded emulator on loopback and mount it")
 	f.StringVar(&fl.writeBack, "write-back", "", "close returns once the data is safely in the spool; the upload follows after DELAY")
-	f.Lookup("write-back").NoOptDefVal = "5s"
-	f.BoolVar(&fl.readOnly, "read-only", false, "mount read-only")
-	f.BoolVar(&fl.allowOther, "allow-other", false, "let other users access the mount, as far as the owner and modes allow (non-root: needs user_allow_other in /etc/fuse.conf)")
-	f.IntVar(&fl.uid, "uid", os.Getuid(), "owner of every file and folder")
-	f.IntVar(&fl.gid, "gid", os.Getgid(), "group of every file and folder")
-	f.StringVar(&fl.fileMode, "file-mode", "0644", "permission bits of every file, before the umask (octal)")
-	f.StringVar(&fl.dirMode, "dir-mode", "0755", "permission bits of every folder, before the umask (octal)")
-	f.StringVar(&fl.umask, "umask", "022", "bits taken away from --file-mode and --dir-mode (octal)")
+	f.Lookup("write-back").NoOptDefVal = def.Upload.WriteBackDelay.String()
+	f.BoolVar(&c.Mount.ReadOnly, "read-only", false, "mount read-only")
+	f.BoolVar(&c.Mount.AllowOther, "allow-other", false, "let other users access the mount, as far as the owner and modes allow (non-root: needs user_allow_other in /etc/fuse.conf)")
+	f.Uint32Var(&c.Mount.UID, "uid", c.Mount.UID, "owner of every file and folder")
+	f.Uint32Var(&c.Mount.GID, "gid", c.Mount.GID, "group of every file and folder")
+	f.StringVar(&fl.fileMode, "file-mode", fmt.Sprintf("%04o", def.Mount.FileMode), "permission bits of every file, before the umask (octal)")
+	f.StringVar(&fl.dirMode, "dir-mode", fmt.Sprintf("%04o", def.Mount.DirMode), "permission bits of every folder, before the umask (octal)")
+	f.StringVar(&fl.umask, "umask", fmt.Sprintf("%03o", def.Mount.Umask), "bits taken away from --file-mode and --dir-mode (octal)")
 	f.StringVar(&fl.rateLimit, "rate-limit", "", "requests per second per endpoint, e.g. create=2,list=4, never adapted (defaults: the --rate-profile table; 0 = unlimited)")
 	f.StringVar(&fl.rateProfile, "rate-profile", rateProfileAuto, "which table of 123pan's rate limits applies: free, member, or auto (ask the account at start; free if it cannot be asked)")
 	f.BoolVar(&fl.debug, "debug", false, "log every FUSE request and debug messages")
-	f.DurationVar(&fl.dirTTL, "dir-cache-ttl", 30*time.Second, "how long a folder listing is trusted")
-	f.IntVar(&fl.maxListed, "dir-cache-entries", 200_000, "folder-listing entries kept in memory (least recently used folders dropped)")
-	f.DurationVar(&fl.attrTimeout, "attr-timeout", time.Second, "kernel entry and attribute cache time")
-	f.DurationVar(&fl.drainTimeout, "drain-timeout", time.Minute, "how long unmounting waits for queued deletes")
-	f.StringVar(&fl.subtype, "subtype", pfs.DefaultSubtype, "FUSE subtype: the mount table shows fuse.SUBTYPE; the default makes desktops treat the mount as remote (no thumbnails by default); pan123fs shows fuse.pan123fs")
-	f.DurationVar(&fl.opTime, "op-timeout", pfs.DefaultOpTimeout, "how long an operation waits for 123pan before it fails with EIO (Ctrl-C ends lookups, listings and reads sooner)")
-	f.Int64Var(&fl.cacheMax, "cache-max-size", 1<<30, "bytes of downloaded content kept in the block cache")
-	f.Int64Var(&fl.readAhead, "read-ahead", pfs.DefaultReadAhead, "bytes the kernel reads ahead of sequential reads (above 128 KiB only as root)")
-	f.IntVar(&fl.uploads, "uploads", 4, "background uploads at once (write-back, retries, recovery)")
+	f.DurationVar(&c.Listing.TTL, "dir-cache-ttl", def.Listing.TTL, "how long a folder listing is trusted")
+	f.IntVar(&c.Listing.MaxEntries, "dir-cache-entries", def.Listing.MaxEntries, "folder-listing entries kept in memory (least recently used folders dropped)")
+	f.DurationVar(&c.Mount.AttrTimeout, "attr-timeout", def.Mount.AttrTimeout, "kernel entry and attribute cache time")
+	f.DurationVar(&c.DrainTimeout, "drain-timeout", def.DrainTimeout, "how long unmounting waits for queued deletes")
+	f.StringVar(&c.Mount.Subtype, "subtype", def.Mount.Subtype, "FUSE subtype: the mount table shows fuse.SUBTYPE; the default makes desktops treat the mount as remote (no thumbnails by default); pan123fs shows fuse.pan123fs")
+	f.DurationVar(&c.OpTimeout, "op-timeout", def.OpTimeout, "how long an operation waits for 123pan before it fails with EIO (Ctrl-C ends lookups, listings and reads sooner)")
+	f.Int64Var(&c.Cache.MaxBytes, "cache-max-size", def.Cache.MaxBytes, "bytes of downloaded content kept in the block cache")
+	f.Int64Var(&c.Mount.ReadAhead, "read-ahead", def.Mount.ReadAhead, "bytes the kernel reads ahead of sequential reads (above 128 KiB only as root)")
+	f.IntVar(&c.Upload.Workers, "uploads", def.Upload.Workers, "background uploads at once (write-back, retries, recovery)")
 	f.StringVar(&fl.cpuProfile, "cpu-profile", "", "write a CPU profile of the mount to FILE (for performance work)")
-	f.Int64Var(&fl.spoolMax, "spool-max-size", 0, "bytes the spool may hold (0 = limited by free disk space only)")
+	f.Int64Var(&c.Spool.MaxBytes, "spool-max-size", def.Spool.MaxBytes, "bytes the spool may hold (0 = limited by free disk space only)")
 	return cmd
 }
 
@@ -98,32 +100,7 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 		}
 		defer stop()
 	}
-	var writeBack time.Duration
-	if fl.writeBack != "" {
-		d, err := time.ParseDuration(fl.writeBack)
-		if err != nil || d < 0 {
-			return fmt.Errorf("--write-back=%s: not a duration (e.g. 5s)", fl.writeBack)
-		}
-		writeBack = max(d, time.Nanosecond)
-	}
-	if fl.subtype == "" || strings.ContainsAny(fl.subtype, ", \t\n/") {
-		return fmt.Errorf("--subtype %q: a plain name such as pan123fs", fl.subtype)
-	}
-	if fl.opTime < 100*time.Millisecond {
-		return fmt.Errorf("--op-timeout %v: at least 100ms", fl.opTime)
-	}
-	if fl.readAhead < 4096 {
-		return fmt.Errorf("--read-ahead %d: at least 4096 bytes", fl.readAhead)
-	}
-	umask, err := octalFlag("umask", fl.umask, 0)
-	if err != nil {
-		return err
-	}
-	fileMode, err := octalFlag("file-mode", fl.fileMode, 1)
-	if err != nil {
-		return err
-	}
-	dirMode, err := octalFlag("dir-mode", fl.dirMode, 1)
+	c, err := fl.config()
 	if err != nil {
 		return err
 	}
@@ -173,14 +150,14 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 		return err
 	}
 	if autoProfile {
-		detectRateProfile(ctx, rc, fl.opTime, log)
+		detectRateProfile(ctx, rc, c.OpTimeout, log)
 	}
-	sp, err := spool.Open(filepath.Join(state, "spool"), fl.spoolMax, diskFloor)
+	sp, err := spool.Open(filepath.Join(state, "spool"), c.Spool.MaxBytes, c.Cache.DiskFloor)
 	if err != nil {
 		return err
 	}
-	warnLowDisk(log, sp.Dir())
-	if writeBack > 0 {
+	warnLowDisk(log, sp.Dir(), c.Cache.DiskFloor)
+	if c.Upload.WriteBack {
 		sp.EnableFlushBehind() // closes fsync the data: get the disk going early
 	}
 	journal, err := spool.OpenJournal(filepath.Join(state, "journal"))
@@ -188,7 +165,8 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 		return err
 	}
 	defer journal.Close()
-	blocks, err := cache.NewBlockCache(cache.Options{Dir: filepath.Join(state, "cache"), MaxBytes: fl.cacheMax, MinFree: diskFloor, BlockSize: pfs.CacheBlockSize})
+	blocks, err := cache.NewBlockCache(cache.Options{Dir: filepath.Join(state, "cache"), MaxBytes: c.Cache.MaxBytes,
+		MinFree: c.Cache.DiskFloor, BlockSize: c.Cache.BlockSize})
 	if err != nil {
 		return err
 	}
@@ -203,12 +181,7 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 		return err
 	}
 	defer removeSockDir()
-	fsys := pfs.New(pan123.New(rc, log), sp, journal, blocks, pfs.Options{
-		UID: uint32(fl.uid), GID: uint32(fl.gid), FileMode: fileMode, DirMode: dirMode, Umask: umask,
-		DirTTL: fl.dirTTL, MaxListed: fl.maxListed, EntryTimeout: fl.attrTimeout, AttrTimeout: fl.attrTimeout,
-		ReadOnly: fl.readOnly, Logger: log, WriteBack: writeBack > 0, WriteBackDelay: writeBack,
-		Uploads: fl.uploads, OpTimeout: fl.opTime, RecoveryDir: filepath.Join(state, "recovery"), ControlSocket: sock,
-	})
+	fsys := pfs.New(pan123.New(rc, log), sp, journal, blocks, fsOptions(c, log, state, sock))
 	if err := fsys.Recover(ctx); err != nil {
 		log.Error("some journaled work could not be taken up; it stays journaled", "err", err)
 	}
@@ -222,9 +195,10 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	server, err := fsys.Mount(mnt, pfs.MountOptions{AllowOther: fl.allowOther, Debug: fl.debug, DirectMount: os.Geteuid() == 0, ReadAhead: fl.readAhead, Subtype: fl.subtype})
+	server, err := fsys.Mount(mnt, pfs.MountOptions{AllowOther: c.Mount.AllowOther, Debug: fl.debug,
+		DirectMount: os.Geteuid() == 0, ReadAhead: c.Mount.ReadAhead, Subtype: c.Mount.Subtype})
 	if err != nil {
-		if fl.allowOther && os.Geteuid() != 0 {
+		if c.Mount.AllowOther && os.Geteuid() != 0 {
 			return fmt.Errorf("mount %s: %w (--allow-other as a user other than root needs a line user_allow_other in /etc/fuse.conf)", mnt, err)
 		}
 		return fmt.Errorf("mount %s: %w", mnt, err)
@@ -241,7 +215,7 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 	case <-served:
 		log.Info("unmounted from outside", "mountpoint", mnt)
 	}
-	drainCtx, cancel := context.WithTimeout(context.Background(), fl.drainTimeout)
+	drainCtx, cancel := context.WithTimeout(context.Background(), c.DrainTimeout)
 	defer cancel()
 	if err := fsys.Close(drainCtx); err != nil {
 		log.Warn("work left for the next mount", "err", err)
@@ -250,12 +224,39 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 	return nil
 }
 
-// octalFlag parses the value of a mode or umask flag: permission bits
-// only, at least lo.
-func octalFlag(name, value string, lo uint32) (uint32, error) {
-	v, err := strconv.ParseUint(value, 8, 32)
-	if err != nil || uint32(v) < lo || v > 0o777 {
-		return 0, fmt.Errorf("--%s %q: an octal number from %o to 0777", name, value, lo)
+// config completes the settings with what the flags give as text (modes,
+// the write-back delay) and checks them (config.Validate).
+func (fl *mountFlags) config() (config.Config, error) {
+	c := fl.cfg
+	if fl.writeBack != "" {
+		d, err := time.ParseDuration(fl.writeBack)
+		if err != nil || d < 0 {
+			return c, fmt.Errorf("--write-back=%s: not a duration (e.g. 5s)", fl.writeBack)
+		}
+		c.Upload.WriteBack, c.Upload.WriteBackDelay = true, max(d, time.Nanosecond)
 	}
-	return uint32(v), nil
+	for _, m := range []struct {
+		name, value string
+		lo          uint32
+		dst         *uint32
+	}{{"umask", fl.umask, 0, &c.Mount.Umask}, {"file-mode", fl.fileMode, 1, &c.Mount.FileMode}, {"dir-mode", fl.dirMode, 1, &c.Mount.DirMode}} {
+		v, err := strconv.ParseUint(m.value, 8, 32)
+		if err != nil || uint32(v) < m.lo || v > 0o777 {
+			return c, fmt.Errorf("--%s %q: an octal number from %o to 0777", m.name, m.value, m.lo)
+		}
+		*m.dst = uint32(v)
+	}
+	return c, c.Validate()
+}
+
+// fsOptions are the filesystem's options from the settings.
+func fsOptions(c config.Config, log *slog.Logger, state, sock string) pfs.Options {
+	return pfs.Options{
+		UID: c.Mount.UID, GID: c.Mount.GID, FileMode: c.Mount.FileMode, DirMode: c.Mount.DirMode, Umask: c.Mount.Umask,
+		DirTTL: c.Listing.TTL, MaxListed: c.Listing.MaxEntries, EntryTimeout: c.Mount.AttrTimeout, AttrTimeout: c.Mount.AttrTimeout,
+		DeleteWindow: c.Delete.Window, DeleteRetry: c.Delete.Retry, OpTimeout: c.OpTimeout, ReadOnly: c.Mount.ReadOnly,
+		Logger: log, WriteBack: c.Upload.WriteBack, WriteBackDelay: c.Upload.WriteBackDelay, Uploads: c.Upload.Workers,
+		UploadRetry: c.Upload.Retry, RecoveryDir: filepath.Join(state, "recovery"), ControlSocket: sock,
+		AccountRefresh: c.AccountRefresh,
+	}
 }
