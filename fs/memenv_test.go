@@ -1,0 +1,83 @@
+package fs
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/pan123fs/pan123fs/cache"
+	"github.com/pan123fs/pan123fs/config"
+	"github.com/pan123fs/pan123fs/spool"
+	"github.com/pan123fs/pan123fs/store"
+	"github.com/pan123fs/pan123fs/store/memstore"
+)
+
+// memEnv is a filesystem mounted in-process over the in-memory backend:
+// for tests of the filesystem's own behaviour, where an emulator of the
+// service is not the point. What the store holds is looked at through its
+// own interface, not through the filesystem.
+type memEnv struct {
+	mnt   string
+	store *memstore.Store
+	fsys  *FS
+}
+
+func newMemEnv(t *testing.T, opts Options) *memEnv {
+	t.Helper()
+	ms := memstore.New(memstore.Options{})
+	state := t.TempDir()
+	sp, err := spool.Open(filepath.Join(state, "spool"), 0, 0)
+	require.NoError(t, err)
+	j, err := spool.OpenJournal(filepath.Join(state, "journal"))
+	require.NoError(t, err)
+	bc, err := cache.NewBlockCache(cache.Options{Dir: t.TempDir(), MaxBytes: 64 << 20, BlockSize: config.Default().Cache.BlockSize})
+	require.NoError(t, err)
+	if opts.Logger == nil {
+		opts.Logger = quietLogger()
+	}
+	opts.DeleteWindow = max(opts.DeleteWindow, time.Millisecond)
+	fsys := New(ms, sp, j, bc, opts)
+	require.NoError(t, fsys.Recover(context.Background()))
+	mnt := t.TempDir()
+	server, err := fsys.Mount(mnt, MountOptions{DirectMount: true})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		if err := server.Unmount(); err != nil {
+			t.Errorf("unmount: %v", err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		fsys.Close(ctx)
+		if err := bc.Close(); err != nil {
+			t.Errorf("block cache close: %v", err)
+		}
+	})
+	return &memEnv{mnt: mnt, store: ms, fsys: fsys}
+}
+
+func (e *memEnv) path(p string) string { return filepath.Join(e.mnt, p) }
+
+// held reads what the store holds in folder ("" the root): name → content.
+func (e *memEnv) held(t *testing.T, folder string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for ent, err := range e.store.List(t.Context(), folder) {
+		require.NoError(t, err)
+		if ent.Folder {
+			out[ent.Name+"/"] = ""
+			continue
+		}
+		full, err := e.store.Stat(t.Context(), ent.ID)
+		require.NoError(t, err)
+		buf := make([]byte, full.Size)
+		_, err = e.store.Reader(full).ReadAt(buf, 0)
+		require.NoError(t, err)
+		out[ent.Name] = string(buf)
+	}
+	return out
+}
+
+var _ store.Backend = (*memstore.Store)(nil)
