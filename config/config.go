@@ -22,6 +22,9 @@ type Config struct {
 	Spool   Spool
 	Upload  Upload
 	Delete  Delete
+	// Requests is how the backend's client retries one request that
+	// failed for a reason that may pass.
+	Requests backoff.Policy
 	// OpTimeout bounds how long a file operation waits for the backend
 	// before it fails with EIO.
 	OpTimeout time.Duration
@@ -76,8 +79,9 @@ type Upload struct {
 	WriteBackDelay time.Duration
 	Workers        int            // background uploads at once
 	Retry          backoff.Policy // pause before each further attempt of a failed upload
-	// Requests is the backend's retry policy for one request.
-	Requests backoff.Policy
+	// Recovery paces the rounds that take up journal records the start
+	// could not (the service unreachable, say).
+	Recovery backoff.Policy
 }
 
 // Delete is the queue that batches deletes.
@@ -110,7 +114,8 @@ func Default() Config {
 		Cache:   Cache{MaxBytes: 1 << 30, BlockSize: 64 << 10, DiskFloor: 256 << 20},
 		Upload: Upload{WriteBackDelay: 5 * time.Second, Workers: 4,
 			Retry:    backoff.Policy{Initial: time.Second, Max: 5 * time.Minute},
-			Requests: backoff.Policy{Initial: 200 * time.Millisecond, Max: 10 * time.Second, Attempts: 8, Jitter: true}},
+			Recovery: backoff.Policy{Initial: 2 * time.Second, Max: time.Minute}},
+		Requests: backoff.Policy{Initial: 200 * time.Millisecond, Max: 10 * time.Second, Attempts: 8, Jitter: true},
 		Delete: Delete{Window: 200 * time.Millisecond,
 			Retry: backoff.Policy{Initial: 2 * time.Second, Max: time.Minute, Attempts: 6}},
 		OpTimeout:      20 * time.Second,
