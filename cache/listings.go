@@ -6,41 +6,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
+	"github.com/jonboulle/clockwork"
 )
-
-// Clock tells the time. Tests pass one they move by hand instead of
-// sleeping.
-type Clock interface{ Now() time.Time }
-
-// SystemClock is the real clock.
-type SystemClock struct{}
-
-// Now is time.Now.
-func (SystemClock) Now() time.Time { return time.Now() }
-
-// ManualClock is a Clock that moves only when told to, for tests that move
-// time instead of sleeping. Safe for concurrent use.
-type ManualClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// NewManualClock returns a ManualClock that reads t.
-func NewManualClock(t time.Time) *ManualClock { return &ManualClock{now: t} }
-
-// Now returns the clock's time.
-func (c *ManualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *ManualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // Listings keeps track of the folder listings held in memory: how long each
 // is trusted (the TTL) and, least recently used first, which to drop once
@@ -52,7 +19,7 @@ func (c *ManualClock) Advance(d time.Duration) {
 type Listings[K comparable] struct {
 	ttl        time.Duration
 	maxEntries int
-	clock      Clock
+	clock      clockwork.Clock
 	evict      func(K) bool
 
 	mu    sync.Mutex
@@ -65,10 +32,12 @@ type listing struct {
 	entries int
 }
 
-// NewListings makes a tracker; clock nil means SystemClock.
-func NewListings[K comparable](ttl time.Duration, maxEntries int, clock Clock, evict func(K) bool) *Listings[K] {
+// NewListings makes a tracker. clock tells the time the TTL is measured
+// in (tests pass a clockwork.FakeClock and move it instead of sleeping);
+// nil means the real clock.
+func NewListings[K comparable](ttl time.Duration, maxEntries int, clock clockwork.Clock, evict func(K) bool) *Listings[K] {
 	if clock == nil {
-		clock = SystemClock{}
+		clock = clockwork.NewRealClock()
 	}
 	lru, _ := simplelru.NewLRU[K, listing](math.MaxInt, nil) // cannot fail with a positive size
 	return &Listings[K]{ttl: ttl, maxEntries: maxEntries, clock: clock, evict: evict, lru: lru}

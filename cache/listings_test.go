@@ -4,11 +4,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 )
 
 func TestListingsTTL(t *testing.T) {
-	clock := NewManualClock(time.Unix(1000, 0))
+	clock := clockwork.NewFakeClockAt(time.Unix(1000, 0))
 	l := NewListings[string](30*time.Second, 0, clock, nil)
 	assert.False(t, l.Fresh("a"), "never loaded")
 	l.Loaded("a", 3)

@@ -6,25 +6,27 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/pan123fs/pan123fs/store"
 )
 
-// Account answers are kept accountRefresh (Options.AccountRefresh) before
-// statfs or status asks again, a fetch takes at most accountTimeout, and
-// the first statfs waits at most accountFirstWait for the first answer.
+// Account answers are kept Options.AccountRefresh before statfs or status
+// asks again, a fetch takes at most accountTimeout, and the first statfs
+// waits at most accountFirstWait for the first answer.
 const (
-	accountRefresh   = 45 * time.Second
 	accountTimeout   = 30 * time.Second
 	accountFirstWait = 2 * time.Second
 )
 
-// accountView keeps the last user/info answer for statfs and status, and
+// accountView keeps the last Usage answer for statfs and status, and
 // refreshes it in the background: a reader never waits for the network
 // once an answer is known, and mu is never held across the call (a fetch
 // runs in its own goroutine; at most one is in flight).
 type accountView struct {
 	fetch func(context.Context) (store.Usage, error)
 	every time.Duration // refresh interval
+	clock clockwork.Clock
 	log   *slog.Logger
 	ctx   context.Context // ends at close: a fetch in flight gives up
 	stop  context.CancelFunc
@@ -35,15 +37,12 @@ type accountView struct {
 	tried    time.Time     // when the last fetch started; GUARDED_BY(mu)
 	inflight chan struct{} // closed when the fetch in flight ends, nil if none; GUARDED_BY(mu)
 	lastErr  error         // why the last fetch failed, nil if it did not; GUARDED_BY(mu)
-	warned   time.Time     // the developer end last warned about; GUARDED_BY(mu)
+	warned   time.Time     // the access end last warned about; GUARDED_BY(mu)
 }
 
-func newAccountView(fetch func(context.Context) (store.Usage, error), every time.Duration, log *slog.Logger) *accountView {
-	if every <= 0 {
-		every = accountRefresh
-	}
+func newAccountView(fetch func(context.Context) (store.Usage, error), every time.Duration, clock clockwork.Clock, log *slog.Logger) *accountView {
 	ctx, stop := context.WithCancel(context.Background())
-	return &accountView{fetch: fetch, every: every, log: log, ctx: ctx, stop: stop}
+	return &accountView{fetch: fetch, every: every, clock: clock, log: log, ctx: ctx, stop: stop}
 }
 
 // get returns the last answer (ok false: none yet), starting a refresh
@@ -55,10 +54,10 @@ func (v *accountView) get(wait time.Duration) (store.Usage, bool) {
 	known := v.known
 	v.mu.Unlock()
 	if !known && done != nil && wait > 0 {
-		t := time.NewTimer(wait)
+		t := v.clock.NewTimer(wait)
 		select {
 		case <-done:
-		case <-t.C:
+		case <-t.Chan():
 		}
 		t.Stop()
 	}
@@ -78,10 +77,10 @@ func (v *accountView) refresh() {
 // refreshLocked is refresh with mu held; it returns the channel of the
 // fetch in flight, if any. The fetch itself runs without mu.
 func (v *accountView) refreshLocked() chan struct{} {
-	if v.inflight != nil || (!v.tried.IsZero() && time.Since(v.tried) < v.every) || v.ctx.Err() != nil {
+	if v.inflight != nil || (!v.tried.IsZero() && v.clock.Since(v.tried) < v.every) || v.ctx.Err() != nil {
 		return v.inflight
 	}
-	v.tried = time.Now()
+	v.tried = v.clock.Now()
 	done := make(chan struct{})
 	v.inflight = done
 	go func() {
@@ -91,7 +90,7 @@ func (v *accountView) refreshLocked() chan struct{} {
 		cancel()
 		v.mu.Lock()
 		v.inflight = nil
-		v.tried = time.Now() // the answer's age counts from here
+		v.tried = v.clock.Now() // the answer's age counts from here
 		v.lastErr = err
 		var warn string
 		if err == nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -35,6 +36,7 @@ func (l *lockedBuf) String() string {
 }
 
 func TestAccountViewWaitsBoundedAndFetchesOneAtATime(t *testing.T) {
+	clock := clockwork.NewFakeClock()
 	release := make(chan struct{})
 	var fetches atomic.Int32
 	want := store.Usage{Used: 10, Total: 100}
@@ -46,43 +48,53 @@ func TestAccountViewWaitsBoundedAndFetchesOneAtATime(t *testing.T) {
 		case <-ctx.Done():
 			return store.Usage{}, ctx.Err()
 		}
-	}, 30*time.Millisecond, slog.New(slog.DiscardHandler))
+	}, 30*time.Second, clock, slog.New(slog.DiscardHandler))
 	defer v.close()
 
-	start := time.Now()
-	_, ok := v.get(50 * time.Millisecond)
-	assert.False(t, ok, "no answer yet")
-	assert.Less(t, time.Since(start), time.Second, "the first get waits a bounded time")
-	time.Sleep(50 * time.Millisecond)
-	_, ok = v.get(0)
+	got := make(chan bool)
+	go func() { _, ok := v.get(2 * time.Second); got <- ok }()
+	require.NoError(t, clock.BlockUntilContext(t.Context(), 1), "the first get waits for the answer")
+	clock.Advance(2 * time.Second)
+	assert.False(t, <-got, "no answer within the wait: the first get gives up")
+	_, ok := v.get(0)
 	assert.False(t, ok)
 	assert.EqualValues(t, 1, fetches.Load(), "a fetch in flight is not doubled")
 
 	close(release)
-	require.Eventually(t, func() bool { a, ok := v.get(0); return ok && a == want }, 5*time.Second, 5*time.Millisecond)
-	n := fetches.Load()
-	time.Sleep(60 * time.Millisecond)
+	require.Eventually(t, func() bool { a, ok := v.get(0); return ok && a == want }, 5*time.Second, time.Millisecond)
+	clock.Advance(29 * time.Second)
 	v.get(0)
-	require.Eventually(t, func() bool { return fetches.Load() > n }, 5*time.Second, 5*time.Millisecond, "refetched once the answer is old")
+	assert.EqualValues(t, 1, fetches.Load(), "an answer younger than the refresh interval is kept")
+	clock.Advance(2 * time.Second)
+	v.get(0)
+	require.Eventually(t, func() bool { return fetches.Load() == 2 }, 5*time.Second, time.Millisecond, "refetched once the answer is old")
 }
 
 func TestAccountViewWarnsOnceAboutTheAccessEnd(t *testing.T) {
-	end := time.Now().Add(3 * 24 * time.Hour)
+	clock := clockwork.NewFakeClock()
+	end := clock.Now().Add(3 * 24 * time.Hour)
 	var logs lockedBuf
 	var fetches atomic.Int32
 	const warning = "API access ends in 3 days"
 	v := newAccountView(func(context.Context) (store.Usage, error) {
 		fetches.Add(1)
 		return store.Usage{Total: 1, AccessEnds: end, Warning: warning}, nil
-	}, time.Millisecond, slog.New(slog.NewTextHandler(&logs, nil)))
+	}, time.Minute, clock, slog.New(slog.NewTextHandler(&logs, nil)))
 	defer v.close()
-	for fetches.Load() < 3 {
-		v.get(time.Second)
-		time.Sleep(2 * time.Millisecond)
+	for i := int32(1); i <= 3; i++ {
+		v.get(0)
+		require.Eventually(t, func() bool { return fetches.Load() == i && v.idle() }, 5*time.Second, time.Millisecond)
+		clock.Advance(2 * time.Minute)
 	}
-	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "level=WARN") }, 5*time.Second, 5*time.Millisecond)
 	assert.Equal(t, 1, strings.Count(logs.String(), warning), "one warning for one end date: %s", logs.String())
 	st := v.status()
 	require.NotNil(t, st)
 	assert.Equal(t, warning, st.Warning)
+}
+
+// idle tells whether no fetch is in flight.
+func (v *accountView) idle() bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.inflight == nil
 }

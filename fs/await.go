@@ -37,14 +37,15 @@ func (n *fileNode) awaitUpload() error {
 	res := make(chan error, 1)
 	go func() { res <- n.uploadOrRetry(context.Background()) }()
 	limit := n.fsys.opts.OpTimeout
-	tick := time.NewTicker(max(limit/8, 10*time.Millisecond))
+	clock := n.fsys.clock
+	tick := clock.NewTicker(max(limit/8, 10*time.Millisecond))
 	defer tick.Stop()
-	last, lastAt := n.mark(), time.Now()
+	last, lastAt := n.mark(), clock.Now()
 	for {
 		select {
 		case err := <-res:
 			return err
-		case now := <-tick.C:
+		case now := <-tick.Chan():
 			if m := n.mark(); m != last {
 				last, lastAt = m, now
 			} else if now.Sub(lastAt) >= limit {

@@ -46,7 +46,8 @@ func (d *dirNode) load(ctx context.Context) error {
 		d.mu.Unlock()
 		return nil
 	}
-	if d.children != nil && (d.fsys.listings.Fresh(d) || time.Since(d.failedAt) < staleWait) {
+	now := d.fsys.clock.Now()
+	if d.children != nil && (d.fsys.listings.Fresh(d) || now.Sub(d.failedAt) < staleWait) {
 		// fresh, or a listing failed a moment ago: the old one serves
 		// without another call until then
 		d.mu.Unlock()
@@ -54,24 +55,24 @@ func (d *dirNode) load(ctx context.Context) error {
 	}
 	ld := d.loading
 	if ld == nil {
-		ld = &listLoad{started: time.Now(), done: make(chan struct{})}
+		ld = &listLoad{started: now, done: make(chan struct{})}
 		d.loading = ld
 		go d.runLoad(ld, d.edits)
 	}
 	stale := d.children != nil
 	// Once a listing has been slow, or the last one failed, callers get
 	// the expired listing at once until one succeeds.
-	wait := staleWait - time.Since(ld.started)
-	if time.Since(d.failedAt) < d.fsys.opts.OpTimeout {
+	wait := staleWait - now.Sub(ld.started)
+	if now.Sub(d.failedAt) < d.fsys.opts.OpTimeout {
 		wait = 0
 	}
 	d.mu.Unlock()
 
 	var slow <-chan time.Time
 	if stale {
-		t := time.NewTimer(max(wait, 0))
+		t := d.fsys.clock.NewTimer(max(wait, 0))
 		defer t.Stop()
-		slow = t.C
+		slow = t.Chan()
 	}
 	for {
 		select {
@@ -116,7 +117,7 @@ func (d *dirNode) hasListing() bool {
 func (d *dirNode) runLoad(ld *listLoad, since uint64) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	idle := time.AfterFunc(d.fsys.opts.OpTimeout, cancel)
+	idle := d.fsys.clock.AfterFunc(d.fsys.opts.OpTimeout, cancel)
 	defer idle.Stop()
 	var entries []store.Entry
 	var err error
@@ -139,7 +140,7 @@ func (d *dirNode) runLoad(ld *listLoad, since uint64) {
 		ch = d.mergeLocked(entries, since)
 		d.failedAt = time.Time{}
 	} else {
-		d.failedAt = time.Now()
+		d.failedAt = d.fsys.clock.Now()
 	}
 	d.loading = nil
 	d.mu.Unlock()

@@ -29,6 +29,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/pan123fs/pan123fs/cache"
 	"github.com/pan123fs/pan123fs/config"
 	"github.com/pan123fs/pan123fs/internal/backoff"
@@ -49,9 +51,13 @@ type Options struct {
 	DirMode  uint32
 	Umask    uint32
 
-	DirTTL       time.Duration // how long a folder listing is trusted
-	MaxListed    int           // entries of folder listings kept in memory, least recently used dropped
-	Clock        cache.Clock   // for listing TTLs (default the system clock); tests move their own
+	DirTTL    time.Duration // how long a folder listing is trusted
+	MaxListed int           // entries of folder listings kept in memory, least recently used dropped
+	// Clock is the time of everything that waits or times out: listing
+	// TTLs, the upload queue, the delete queue, recovery's rounds, the
+	// account figures, stalled uploads and listings (default the real
+	// clock); tests pass a fake one and move it.
+	Clock        clockwork.Clock
 	EntryTimeout time.Duration // kernel dentry cache
 	AttrTimeout  time.Duration // kernel attribute cache
 	DeleteWindow time.Duration // how long unlinks are coalesced before a delete call
@@ -75,6 +81,9 @@ type Options struct {
 	// UploadRetry is the pause before each further attempt of an upload
 	// that failed for a reason that may pass.
 	UploadRetry backoff.Policy
+	// RecoveryRetry paces the rounds that take up journal records the
+	// start could not.
+	RecoveryRetry backoff.Policy
 	// RecoveryDir receives files that were still being written when an
 	// earlier run ended (default: "recovery" beside the spool).
 	RecoveryDir string
@@ -104,6 +113,12 @@ func (o *Options) setDefaults() {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
+	}
+	if o.RecoveryRetry.Initial <= 0 {
+		o.RecoveryRetry = d.Upload.Recovery
+	}
 	o.WriteBackDelay = cmp.Or(o.WriteBackDelay, d.Upload.WriteBackDelay)
 	o.Uploads = cmp.Or(max(o.Uploads, 0), d.Upload.Workers)
 	if o.UploadRetry.Initial <= 0 {
@@ -122,6 +137,7 @@ type FS struct {
 	journal  *spool.Journal
 	queue    *uploadQueue
 	opts     Options
+	clock    clockwork.Clock
 	log      *slog.Logger
 	root     *dirNode
 	acct     *accountView // user/info for statfs and status (account.go)
@@ -146,15 +162,16 @@ func New(b store.Backend, sp *spool.Spool, j *spool.Journal, blocks *cache.Block
 	f := &FS{backend: b, limits: b.Limits(), spool: sp, journal: j, blocks: blocks, opts: opts, log: opts.Logger,
 		pending: map[*fileNode]struct{}{}, waiting: map[string]*waitingDelete{}}
 	f.localIno.Store(1 << 62)
+	f.clock = opts.Clock
 	f.listings = cache.NewListings(opts.DirTTL, opts.MaxListed, opts.Clock, (*dirNode).dropListing)
-	do := deleter.Options{Window: opts.DeleteWindow, Logger: opts.Logger,
-		Rounds: opts.DeleteRetry.Attempts - 1, RoundBackoff: opts.DeleteRetry.Initial}
+	do := deleter.Options{Window: opts.DeleteWindow, Logger: opts.Logger, Clock: opts.Clock,
+		Batch: f.limits.DeleteBatch, Backoff: opts.DeleteRetry}
 	if j != nil {
 		do.Journal = j
 	}
 	f.deleter = deleter.New(b.Delete, do)
 	f.queue = newUploadQueue(f, opts.Uploads)
-	f.acct = newAccountView(b.Usage, opts.AccountRefresh, opts.Logger)
+	f.acct = newAccountView(b.Usage, opts.AccountRefresh, opts.Clock, opts.Logger)
 	f.root = &dirNode{fsys: f, mtime: time.Now()}
 	f.root.setID("")
 	return f

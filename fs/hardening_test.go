@@ -9,13 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pan123fs/pan123fs/spool"
 	"golang.org/x/sys/unix"
-
-	"github.com/pan123fs/pan123fs/cache"
 )
 
 // Tests of issue 9's defects, each through the mount.
@@ -140,7 +139,7 @@ func TestNetworkErrorsAreEIO(t *testing.T) {
 }
 
 func TestANameTakenElsewhereKeepsTheLocalFileAndSaysSo(t *testing.T) {
-	clock := cache.NewManualClock(time.Unix(1_700_000_000, 0))
+	clock := clockwork.NewFakeClockAt(time.Unix(1_700_000_000, 0))
 	env := newTestEnv(t, Options{Clock: clock, WriteBack: true, WriteBackDelay: time.Hour})
 	require.NoError(t, os.WriteFile(env.path("a.png"), []byte("ours"), 0o644))
 	_, err := env.check.Upload(t.Context(), uploadOf("", "a.png", []byte("theirs")))

@@ -19,6 +19,7 @@ import (
 
 	"github.com/pan123fs/pan123fs/cache"
 	"github.com/pan123fs/pan123fs/config"
+	"github.com/pan123fs/pan123fs/internal/backoff"
 	"github.com/pan123fs/pan123fs/remote"
 	"github.com/pan123fs/pan123fs/remote/emulator"
 	"github.com/pan123fs/pan123fs/remote/pan123"
@@ -66,7 +67,7 @@ func newTestEnvWith(t *testing.T, ec envConfig) *testEnv {
 	newClient := func() *remote.Client {
 		rc, err := remote.New(remote.Config{BaseURL: emu.URL(), ClientID: "test", ClientSecret: "secret", Limits: unlimited,
 			StateDir: t.TempDir(), AsyncPollInterval: 20 * time.Millisecond, Logger: quietLogger(),
-			Retry: remote.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Millisecond}})
+			Retry: backoff.Policy{Attempts: 3, Initial: time.Millisecond, Max: 10 * time.Millisecond, Jitter: true}})
 		require.NoError(t, err)
 		return rc
 	}

@@ -5,13 +5,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pan123fs/pan123fs/cache"
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func TestListingTTLFollowsTheClock(t *testing.T) {
-	clock := cache.NewManualClock(time.Unix(1_700_000_000, 0))
+	clock := clockwork.NewFakeClockAt(time.Unix(1_700_000_000, 0))
 	env := newTestEnv(t, Options{Clock: clock, DirTTL: 30 * time.Second})
 	_, err := env.check.Mkdir(t.Context(), "", "album")
 	require.NoError(t, err)

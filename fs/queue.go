@@ -49,7 +49,7 @@ func newUploadQueue(f *FS, workers int) *uploadQueue {
 // new time. A node whose upload runs now is queued again for after it.
 func (q *uploadQueue) schedule(n *fileNode, delay time.Duration) {
 	q.mu.Lock()
-	q.due[n] = time.Now().Add(delay)
+	q.due[n] = q.f.clock.Now().Add(delay)
 	q.mu.Unlock()
 	q.signal()
 }
@@ -58,7 +58,7 @@ func (q *uploadQueue) schedule(n *fileNode, delay time.Duration) {
 func (q *uploadQueue) requeue(n *fileNode, delay time.Duration) {
 	q.mu.Lock()
 	if _, ok := q.due[n]; ok {
-		q.due[n] = time.Now().Add(delay)
+		q.due[n] = q.f.clock.Now().Add(delay)
 	}
 	q.mu.Unlock()
 }
@@ -73,7 +73,7 @@ func (q *uploadQueue) cancel(n *fileNode) {
 // hurry makes every queued upload due now (unmount, sync).
 func (q *uploadQueue) hurry() {
 	q.mu.Lock()
-	now := time.Now()
+	now := q.f.clock.Now()
 	for n, at := range q.due {
 		if at.After(now) {
 			q.due[n] = now
@@ -139,7 +139,7 @@ func (q *uploadQueue) take() (*fileNode, time.Duration, bool) {
 	if q.closed {
 		return nil, 0, true
 	}
-	now := time.Now()
+	now := q.f.clock.Now()
 	var next *fileNode
 	var at time.Time
 	for n, t := range q.due {
@@ -169,10 +169,10 @@ func (q *uploadQueue) worker() {
 			return
 		}
 		if n == nil {
-			t := time.NewTimer(wait)
+			t := q.f.clock.NewTimer(wait)
 			select {
 			case <-q.kick:
-			case <-t.C:
+			case <-t.Chan():
 			case <-q.done:
 			}
 			t.Stop()
@@ -199,7 +199,7 @@ func (q *uploadQueue) run(n *fileNode) {
 	q.mu.Lock()
 	delete(q.running, n)
 	if _, again := q.due[n]; retry && !again && !q.closed {
-		q.due[n] = time.Now().Add(backoff)
+		q.due[n] = q.f.clock.Now().Add(backoff)
 	}
 	for _, ch := range q.waiters {
 		close(ch)

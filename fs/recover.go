@@ -74,14 +74,16 @@ func (f *FS) deferRecovery(r spool.Record, err error) {
 }
 
 // retryRecovery takes up deferred records until none is left or the
-// filesystem closes, waiting longer after each round that fails.
+// filesystem closes, waiting longer after each round that fails
+// (Options.RecoveryRetry).
 func (f *FS) retryRecovery() {
-	wait := 2 * time.Second
-	for {
+	for round := 0; ; round++ {
+		t := f.clock.NewTimer(f.opts.RecoveryRetry.Delay(round))
 		select {
 		case <-f.queue.done:
+			t.Stop()
 			return
-		case <-time.After(wait):
+		case <-t.Chan():
 		}
 		f.pendMu.Lock()
 		todo := f.deferred
@@ -103,7 +105,6 @@ func (f *FS) retryRecovery() {
 		if left == 0 {
 			return
 		}
-		wait = min(2*wait, time.Minute)
 	}
 }
 

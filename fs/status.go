@@ -91,7 +91,7 @@ func (f *FS) Sync(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("journaled files not taken up yet: %w", ctx.Err())
-		case <-time.After(200 * time.Millisecond):
+		case <-f.clock.After(200 * time.Millisecond):
 		}
 	}
 	var nodes []*fileNode

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"time"
 
 	"github.com/pan123fs/pan123fs/spool"
 	"github.com/pan123fs/pan123fs/store"
@@ -65,7 +64,7 @@ func (n *fileNode) copyToSpool(ctx context.Context, empty bool) error {
 func (n *fileNode) copyRemote(ctx context.Context, dst *spool.File) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	idle := time.AfterFunc(n.fsys.opts.OpTimeout, cancel)
+	idle := n.fsys.clock.AfterFunc(n.fsys.opts.OpTimeout, cancel)
 	defer idle.Stop()
 	key, size, fetch := n.source()
 	buf := make([]byte, 1<<20)

@@ -15,6 +15,10 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/pan123fs/pan123fs/internal/backoff"
 )
 
 // DefaultBaseURL is the real service.
@@ -54,7 +58,14 @@ type Config struct {
 	// RateProfile picks the table the limits start from (default
 	// ProfileFree); SetRateProfile changes it later.
 	RateProfile RateProfile
-	Retry       RetryPolicy
+	// Retry is how calls that fail for a reason that may pass are tried
+	// again (see pause). The zero Policy means DefaultRetry; any other is
+	// used as it is (Attempts 0 retries without end, Jitter false waits the
+	// full ceiling).
+	Retry backoff.Policy
+	// Clock is what the retry pauses and the pauses between
+	// upload_async_result polls wait on (default the real clock).
+	Clock clockwork.Clock
 	// UploadConcurrency bounds the slices one Upload sends at once (default 4).
 	UploadConcurrency int
 	// AsyncTimeout bounds the wait for an upload to complete after its last
@@ -131,7 +142,8 @@ type Client struct {
 	base       string
 	hc         *http.Client
 	log        *slog.Logger
-	policy     RetryPolicy
+	policy     backoff.Policy
+	clock      clockwork.Clock
 	limits     *limiters
 	tokens     *tokenManager
 	uploadConc int
@@ -162,7 +174,8 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{
 		base:       base,
 		log:        cfg.Logger,
-		policy:     cfg.Retry.withDefaults(),
+		policy:     cfg.Retry,
+		clock:      cfg.Clock,
 		uploadConc: cfg.UploadConcurrency,
 		asyncTO:    cfg.AsyncTimeout,
 		asyncPoll:  cfg.AsyncPollInterval,
@@ -171,6 +184,12 @@ func New(cfg Config) (*Client, error) {
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.policy == (backoff.Policy{}) {
+		c.policy = DefaultRetry
+	}
+	if c.clock == nil {
+		c.clock = clockwork.NewRealClock()
 	}
 	if c.uploadConc <= 0 {
 		c.uploadConc = DefaultUploadConcurrency

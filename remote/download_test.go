@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pan123fs/pan123fs/internal/backoff"
 )
 
 // dlServer serves data at /f with Range (unless ignoreRange), at /r as a
@@ -267,7 +269,7 @@ func TestReadAtCappedRanges(t *testing.T) {
 	defer srv.Close()
 	// One attempt: a capped answer is progress, asked on at once, never a
 	// failure that would need a retry.
-	c := testClient(t, srv.URL, func(cfg *Config) { cfg.Retry = RetryPolicy{MaxAttempts: 1, BaseDelay: time.Second} })
+	c := testClient(t, srv.URL, func(cfg *Config) { cfg.Retry = backoff.Policy{Attempts: 1} })
 	p := make([]byte, 500)
 	got, err := c.NewReader(srv.URL, 1000).ReadAt(p, 100)
 	require.NoError(t, err)

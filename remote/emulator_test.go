@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pan123fs/pan123fs/internal/backoff"
 	"github.com/pan123fs/pan123fs/remote"
 	"github.com/pan123fs/pan123fs/remote/emulator"
 )
@@ -39,7 +40,7 @@ func emuClient(t *testing.T, url string, attempts int) *remote.Client {
 	c, err := remote.New(remote.Config{
 		BaseURL: url, ClientID: "emu-id", ClientSecret: "emu-secret", StateDir: t.TempDir(),
 		Limits: limits, AsyncPollInterval: 10 * time.Millisecond, AsyncTimeout: 10 * time.Second,
-		Retry: remote.RetryPolicy{MaxAttempts: attempts, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond},
+		Retry: backoff.Policy{Attempts: attempts, Initial: time.Millisecond, Max: 5 * time.Millisecond, Jitter: true},
 	})
 	require.NoError(t, err)
 	return c

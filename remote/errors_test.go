@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pan123fs/pan123fs/internal/backoff"
 	"github.com/pan123fs/pan123fs/remote/wire"
 )
 
@@ -107,8 +108,8 @@ func TestRetryAfterHeader(t *testing.T) {
 	var e *APIError
 	require.ErrorAs(t, err, &e)
 	assert.Equal(t, int64(3e9), int64(e.retryAfter))
-	p := RetryPolicy{BaseDelay: 1, MaxDelay: 10e9}.withDefaults()
-	assert.GreaterOrEqual(t, int64(p.delay(0, err)), int64(3e9))
+	p := backoff.Policy{Initial: 1, Max: 10e9, Jitter: true}
+	assert.GreaterOrEqual(t, int64(retryDelay(p, 0, err)), int64(3e9))
 }
 
 func TestInvalidNameSentinel(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/pan123fs/pan123fs/internal/backoff"
 	"github.com/pan123fs/pan123fs/remote/wire"
 )
 
@@ -27,7 +28,7 @@ const (
 )
 
 // fastRetry keeps tests quick.
-var fastRetry = RetryPolicy{MaxAttempts: 5, BaseDelay: time.Millisecond, MaxDelay: 4 * time.Millisecond}
+var fastRetry = backoff.Policy{Attempts: 5, Initial: time.Millisecond, Max: 4 * time.Millisecond, Jitter: true}
 
 func noLimits() map[string]float64 {
 	m := map[string]float64{}

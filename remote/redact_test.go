@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pan123fs/pan123fs/internal/backoff"
 	"github.com/pan123fs/pan123fs/remote"
 	"github.com/pan123fs/pan123fs/remote/emulator"
 )
@@ -92,7 +93,7 @@ func TestFaultyRunLogsNoSecrets(t *testing.T) {
 	c, err := remote.New(remote.Config{
 		BaseURL: emu.URL(), ClientID: id, ClientSecret: secret, StateDir: state, Limits: limits,
 		HTTPClient: &http.Client{Transport: sigs}, AsyncPollInterval: 5 * time.Millisecond, Logger: log,
-		Retry: remote.RetryPolicy{MaxAttempts: 30, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond},
+		Retry: backoff.Policy{Attempts: 30, Initial: time.Millisecond, Max: 5 * time.Millisecond, Jitter: true},
 	})
 	require.NoError(t, err)
 	for i := range 4 {
@@ -151,7 +152,7 @@ func TestDownloadErrorsHideTheLinkQuery(t *testing.T) {
 	t.Cleanup(srv.Close)
 	var logs logBuffer
 	c, err := remote.New(remote.Config{BaseURL: "http://127.0.0.1:1", Logger: logs.logger(),
-		Retry: remote.RetryPolicy{MaxAttempts: 5, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}})
+		Retry: backoff.Policy{Attempts: 5, Initial: time.Millisecond, Max: time.Millisecond, Jitter: true}})
 	require.NoError(t, err)
 
 	_, err = c.NewReader(srv.URL+"/a.png?auth_key="+key, 10).ReadAt(make([]byte, 10), 0)

@@ -4,77 +4,40 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
+
+	"github.com/pan123fs/pan123fs/config"
+	"github.com/pan123fs/pan123fs/internal/backoff"
 )
 
-// RetryPolicy is exponential backoff with full jitter: before attempt n+1
-// the client sleeps a random time in [0, min(MaxDelay, BaseDelay·2ⁿ)).
-// Zero fields take defaults.
-type RetryPolicy struct {
-	MaxAttempts int           // attempts in all, including the first (default 8; 1 = never retry)
-	BaseDelay   time.Duration // default 200 ms
-	MaxDelay    time.Duration // default 10 s
-}
+// DefaultRetry is the retry policy of a Config whose Retry is the zero
+// Policy (config.Default's Requests: 8 attempts in all, pauses with full
+// jitter under a ceiling from 200 ms doubling up to 10 s).
+var DefaultRetry = config.Default().Requests
 
-// Retry defaults.
-const (
-	DefaultMaxAttempts = 8
-	DefaultBaseDelay   = 200 * time.Millisecond
-	DefaultMaxDelay    = 10 * time.Second
-)
-
-func (p RetryPolicy) withDefaults() RetryPolicy {
-	if p.MaxAttempts <= 0 {
-		p.MaxAttempts = DefaultMaxAttempts
+// retryDelay is the pause before retry number retry (0 = first retry) after
+// err: the policy's delay, with two 123pan rules on top. A 20103 ("retry
+// in 1 s") waits at least 5·Initial, which is the asked-for second with the
+// default policy; a Retry-After header is honoured. Neither waits beyond
+// Max (when set).
+func retryDelay(p backoff.Policy, retry int, err error) time.Duration {
+	d := p.Delay(retry)
+	limit := func(d time.Duration) time.Duration {
+		if p.Max > 0 {
+			return min(d, p.Max)
+		}
+		return d
 	}
-	if p.BaseDelay <= 0 {
-		p.BaseDelay = DefaultBaseDelay
-	}
-	if p.MaxDelay <= 0 {
-		p.MaxDelay = DefaultMaxDelay
-	}
-	if p.MaxDelay < p.BaseDelay {
-		p.MaxDelay = p.BaseDelay
-	}
-	return p
-}
-
-// delay is the pause before retry number attempt (0 = first retry) after
-// err. A 20103 ("retry in 1 s") waits at least 5·BaseDelay, which is the
-// asked-for second with the default base; a Retry-After header is honoured
-// up to MaxDelay.
-func (p RetryPolicy) delay(attempt int, err error) time.Duration {
-	ceil := p.BaseDelay << min(attempt, 30)
-	if ceil <= 0 || ceil > p.MaxDelay {
-		ceil = p.MaxDelay
-	}
-	d := time.Duration(rand.Int64N(int64(ceil) + 1))
 	var e *APIError
 	if errors.As(err, &e) {
 		if errors.Is(e, ErrVerifying) {
-			d = max(d, min(5*p.BaseDelay, p.MaxDelay))
+			d = max(d, limit(5*p.Initial))
 		}
 		if e.retryAfter > 0 {
-			d = max(d, min(e.retryAfter, p.MaxDelay))
+			d = max(d, limit(e.retryAfter))
 		}
 	}
 	return d
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // pause is the step between two attempts of a loop that keeps its own
@@ -83,13 +46,12 @@ func sleep(ctx context.Context, d time.Duration) error {
 // the attempts are used up or ctx ends, it returns the error to give up
 // with. what and attrs name the loop in the log.
 func (c *Client) pause(ctx context.Context, attempt int, err error, what string, attrs ...any) error {
-	p := c.policy
-	if !IsTemporary(err) || attempt+1 >= p.MaxAttempts || ctx.Err() != nil {
+	if !IsTemporary(err) || c.policy.Exhausted(attempt+1) || ctx.Err() != nil {
 		return gaveUp(ctx, err)
 	}
-	d := p.delay(attempt, err)
+	d := retryDelay(c.policy, attempt, err)
 	c.log.Warn(what, append(attrs, "attempt", attempt+1, "delay", d, "err", err)...)
-	if serr := sleep(ctx, d); serr != nil {
+	if serr := backoff.Sleep(ctx, c.clock, d); serr != nil {
 		return &canceledError{ctxErr: serr, last: err}
 	}
 	return nil

@@ -3,15 +3,19 @@ package remote
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pan123fs/pan123fs/internal/backoff"
 	"github.com/pan123fs/pan123fs/remote/wire"
 )
 
@@ -60,10 +64,78 @@ func TestRetryBounded(t *testing.T) {
 	failFirst(f, "list", 1000, func(w http.ResponseWriter) { http.Error(w, "down", 503) })
 	_, err := c.ListPage(t.Context(), wire.ListRequest{})
 	require.Error(t, err)
-	assert.Equal(t, fastRetry.MaxAttempts, f.count("list"))
+	assert.Equal(t, fastRetry.Attempts, f.count("list"))
 	var e *APIError
 	require.ErrorAs(t, err, &e)
 	assert.Equal(t, 503, e.HTTPStatus)
+}
+
+// A zero Config.Retry is DefaultRetry; any other policy is used as it is.
+func TestRetryPolicyFromConfig(t *testing.T) {
+	c := testClient(t, "http://127.0.0.1:1", func(cfg *Config) { cfg.Retry = backoff.Policy{} })
+	assert.Equal(t, DefaultRetry, c.policy)
+
+	f := newFakePan(t)
+	c = testClient(t, f.srv.URL, func(cfg *Config) { cfg.Retry = backoff.Policy{Attempts: 2} })
+	assert.Equal(t, backoff.Policy{Attempts: 2}, c.policy, "no defaults mixed in")
+	failFirst(f, "list", 1000, func(w http.ResponseWriter) { http.Error(w, "down", 503) })
+	_, err := c.ListPage(t.Context(), wire.ListRequest{})
+	require.Error(t, err)
+	assert.Equal(t, 2, f.count("list"), "two attempts, no pause between them")
+}
+
+// The 123pan rules on top of the policy's delay: a 20103 waits at least
+// 5·Initial and a Retry-After is honoured, neither beyond Max.
+func TestRetryDelay(t *testing.T) {
+	verifying := &APIError{Endpoint: "upload_complete", Code: wire.CodeVerifying, Message: "文件正在校验中"}
+	unavailable := &APIError{Endpoint: "list", HTTPStatus: 503}
+	after := func(d time.Duration) error { return &APIError{Endpoint: "list", HTTPStatus: 429, retryAfter: d} }
+	for _, tc := range []struct {
+		name  string
+		p     backoff.Policy
+		retry int
+		err   error
+		want  time.Duration
+	}{
+		{"the policy's delay", backoff.Policy{Initial: time.Second, Max: 10 * time.Second}, 2, unavailable, 4 * time.Second},
+		{"20103: 5·Initial", backoff.Policy{Initial: 200 * time.Millisecond, Max: 10 * time.Second}, 0, verifying, time.Second},
+		{"20103 wrapped", backoff.Policy{Initial: 200 * time.Millisecond, Max: 10 * time.Second}, 0, fmt.Errorf("completing: %w", verifying), time.Second},
+		{"20103: the policy's delay when longer", backoff.Policy{Initial: 200 * time.Millisecond, Max: 10 * time.Second}, 4, verifying, 3200 * time.Millisecond},
+		{"20103: not beyond Max", backoff.Policy{Initial: 200 * time.Millisecond, Max: 500 * time.Millisecond}, 0, verifying, 500 * time.Millisecond},
+		{"Retry-After", backoff.Policy{Initial: time.Millisecond, Max: 10 * time.Second}, 0, after(3 * time.Second), 3 * time.Second},
+		{"Retry-After: not beyond Max", backoff.Policy{Initial: time.Millisecond, Max: 10 * time.Second}, 0, after(30 * time.Second), 10 * time.Second},
+		{"Retry-After: no Max", backoff.Policy{Initial: time.Millisecond}, 0, after(30 * time.Second), 30 * time.Second},
+		{"not an API error", backoff.Policy{Initial: time.Second, Max: 10 * time.Second}, 0, io.ErrUnexpectedEOF, time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, retryDelay(tc.p, tc.retry, tc.err))
+		})
+	}
+	jittered := backoff.Policy{Initial: 200 * time.Millisecond, Max: 10 * time.Second, Jitter: true}
+	for range 100 {
+		require.GreaterOrEqual(t, retryDelay(jittered, 0, verifying), time.Second, "with jitter too")
+	}
+}
+
+// Retry pauses wait on Config.Clock.
+func TestRetryPausesOnTheConfiguredClock(t *testing.T) {
+	f := newFakePan(t)
+	clock := clockwork.NewFakeClock()
+	c := testClient(t, f.srv.URL, func(cfg *Config) {
+		cfg.Clock = clock
+		cfg.Retry = backoff.Policy{Attempts: 3, Initial: time.Hour, Max: time.Hour}
+	})
+	failFirst(f, "list", 1, func(w http.ResponseWriter) { writeEnv(w, 429, "slow down", nil) })
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.ListPage(t.Context(), wire.ListRequest{})
+		done <- err
+	}()
+	require.NoError(t, clock.BlockUntilContext(t.Context(), 1), "the pause after the 429")
+	assert.Equal(t, 1, f.count("list"))
+	clock.Advance(time.Hour)
+	require.NoError(t, <-done)
+	assert.Equal(t, 2, f.count("list"))
 }
 
 func TestDefiniteErrorsNotRetried(t *testing.T) {
@@ -96,7 +168,7 @@ func TestDefiniteErrorsNotRetried(t *testing.T) {
 func TestRetryStopsOnContextCancel(t *testing.T) {
 	f := newFakePan(t)
 	c := testClient(t, f.srv.URL, func(cfg *Config) {
-		cfg.Retry = RetryPolicy{MaxAttempts: 1 << 20, BaseDelay: 5 * time.Millisecond, MaxDelay: 5 * time.Millisecond}
+		cfg.Retry = backoff.Policy{Attempts: 1 << 20, Initial: 5 * time.Millisecond, Max: 5 * time.Millisecond, Jitter: true}
 	})
 	failFirst(f, "list", 1<<30, func(w http.ResponseWriter) { writeEnv(w, 429, "slow down", nil) })
 	ctx, cancel := context.WithTimeout(t.Context(), 80*time.Millisecond)
@@ -309,7 +381,7 @@ func TestTokenFailureNotMultiplied(t *testing.T) {
 	_, err := c.ListPage(t.Context(), wire.ListRequest{})
 	require.Error(t, err)
 	assert.True(t, IsTemporary(err))
-	assert.Equal(t, fastRetry.MaxAttempts, f.count("access_token"))
+	assert.Equal(t, fastRetry.Attempts, f.count("access_token"))
 	assert.Equal(t, 0, f.count("list"))
 }
 

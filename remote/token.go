@@ -12,6 +12,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
+	"github.com/pan123fs/pan123fs/internal/backoff"
 	"github.com/pan123fs/pan123fs/internal/durable"
 	"github.com/pan123fs/pan123fs/remote/wire"
 )
@@ -214,7 +217,8 @@ func (m *tokenManager) lock(ctx context.Context) (func(), error) {
 			_ = f.Close()
 			return nil, fmt.Errorf("remote: token lock: %w", err)
 		}
-		if err := sleep(ctx, 10*time.Millisecond); err != nil {
+		// Real time, not Config.Clock: the lock is held by another process.
+		if err := backoff.Sleep(ctx, clockwork.NewRealClock(), 10*time.Millisecond); err != nil {
 			_ = f.Close()
 			return nil, err
 		}

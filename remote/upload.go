@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/pan123fs/pan123fs/internal/backoff"
 	"github.com/pan123fs/pan123fs/remote/wire"
 )
 
@@ -243,7 +244,7 @@ func (c *Client) putSliceRetry(ctx context.Context, pid string, no int, src io.R
 		if errors.Is(err, ErrPresignExpired) {
 			// A fresh URL at once: nothing failed that waiting would help.
 			url = ""
-			if attempt+1 >= c.policy.MaxAttempts || ctx.Err() != nil {
+			if c.policy.Exhausted(attempt+1) || ctx.Err() != nil {
 				return fmt.Errorf("slice %d: %w", no, gaveUp(ctx, err))
 			}
 			continue
@@ -280,7 +281,7 @@ func (c *Client) complete(ctx context.Context, pid string, in *UploadInput) (str
 		if !errors.Is(err, ErrVerifying) || ctx.Err() != nil {
 			break
 		}
-		if serr := sleep(ctx, c.asyncPoll); serr != nil {
+		if serr := backoff.Sleep(ctx, c.clock, c.asyncPoll); serr != nil {
 			break
 		}
 	}
@@ -297,7 +298,7 @@ func (c *Client) complete(ctx context.Context, pid string, in *UploadInput) (str
 		return string(d.FileID), nil
 	}
 	for {
-		if err := sleep(ctx, c.asyncPoll); err != nil {
+		if err := backoff.Sleep(ctx, c.clock, c.asyncPoll); err != nil {
 			return "", timedOut(err)
 		}
 		res, err := c.UploadAsyncResult(ctx, pid)

@@ -189,7 +189,7 @@ func TestUploadRetriesTransientPut(t *testing.T) {
 
 func TestUploadCompleteVerifying(t *testing.T) {
 	f := newFakePan(t)
-	c := testClient(t, f.srv.URL, func(cfg *Config) { cfg.Retry.MaxAttempts = 2 })
+	c := testClient(t, f.srv.URL, func(cfg *Config) { cfg.Retry.Attempts = 2 })
 	failFirst(f, "upload_complete", 5, func(w http.ResponseWriter) { writeEnv(w, 20103, "文件正在校验中,请间隔1秒后再试", nil) })
 	res, err := upload(t, c, "", "a.bin", pattern(3, 6), nil)
 	require.NoError(t, err)

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pan123fs/pan123fs/internal/backoff"
 	"github.com/pan123fs/pan123fs/remote"
 	"github.com/pan123fs/pan123fs/remote/emulator"
 )
@@ -78,7 +79,7 @@ func TestRateProfileAutoReadsTheAccount(t *testing.T) {
 				t.Cleanup(func() { _ = s.Close() })
 			}
 			rc, err := remote.New(remote.Config{BaseURL: url, ClientID: "id", ClientSecret: "secret",
-				Retry: remote.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond}})
+				Retry: backoff.Policy{Attempts: 2, Initial: time.Millisecond, Max: 10 * time.Second, Jitter: true}})
 			require.NoError(t, err)
 			rec := &recordingClient{Client: rc}
 			var logs bytes.Buffer

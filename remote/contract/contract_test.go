@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pan123fs/pan123fs/internal/backoff"
 	"github.com/pan123fs/pan123fs/remote"
 	"github.com/pan123fs/pan123fs/remote/emulator"
 	"github.com/pan123fs/pan123fs/remote/wire"
@@ -47,7 +48,7 @@ func TestAccessToken(t *testing.T) {
 		bad := tg.newClient(t, func(cfg *remote.Config) {
 			cfg.ClientSecret += "-wrong"
 			cfg.StateDir = t.TempDir()
-			cfg.Retry = remote.RetryPolicy{MaxAttempts: 1}
+			cfg.Retry = backoff.Policy{Attempts: 1}
 		})
 		_, err := bad.ListPage(ctx, wire.ListRequest{Limit: 1})
 		require.Error(t, err, "a call with a wrong client secret")
@@ -1138,7 +1139,7 @@ func TestRateLimits(t *testing.T) {
 		for _, http429 := range []bool{false, true} {
 			t.Run(fmt.Sprintf("http429=%v", http429), func(t *testing.T) {
 				parallel(t)
-				patient := remote.RetryPolicy{MaxAttempts: 30, BaseDelay: 50 * time.Millisecond, MaxDelay: 500 * time.Millisecond}
+				patient := backoff.Policy{Attempts: 30, Initial: 50 * time.Millisecond, Max: 500 * time.Millisecond, Jitter: true}
 				tg := tg.configured(t, emulator.Config{QPS: map[string]float64{"list": 2}, HTTP429: http429},
 					func(cfg *remote.Config) { cfg.Retry = patient })
 				ctx := t.Context()
@@ -1146,7 +1147,7 @@ func TestRateLimits(t *testing.T) {
 				base := tg.emu.Stats().RateLimited
 				noRetry := tg.newClient(t, func(cfg *remote.Config) {
 					cfg.Limits = map[string]float64{"list": 100}
-					cfg.Retry = remote.RetryPolicy{MaxAttempts: 1}
+					cfg.Retry = backoff.Policy{Attempts: 1}
 				})
 				limited := 0
 				for range 10 {

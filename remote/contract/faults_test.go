@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pan123fs/pan123fs/internal/backoff"
 	"github.com/pan123fs/pan123fs/remote"
 	"github.com/pan123fs/pan123fs/remote/emulator"
 )
@@ -28,7 +29,7 @@ func TestUploadsUnderFaults(t *testing.T) {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			t.Parallel()
 			tg := newEmulatorTarget(t, emulator.Config{Seed: seed, AsyncDelay: 50 * time.Millisecond}, func(cfg *remote.Config) {
-				cfg.Retry = remote.RetryPolicy{MaxAttempts: 12, BaseDelay: 2 * time.Millisecond, MaxDelay: 20 * time.Millisecond}
+				cfg.Retry = backoff.Policy{Attempts: 12, Initial: 2 * time.Millisecond, Max: 20 * time.Millisecond, Jitter: true}
 				cfg.AsyncPollInterval = 20 * time.Millisecond
 				cfg.CallTimeout = 10 * time.Second
 				cfg.StallTimeout = 5 * time.Second

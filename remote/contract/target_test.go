@@ -21,6 +21,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/pan123fs/pan123fs/internal/backoff"
 	"github.com/pan123fs/pan123fs/remote"
 	"github.com/pan123fs/pan123fs/remote/emulator"
 	"github.com/pan123fs/pan123fs/remote/wire"
@@ -163,7 +164,7 @@ func newEmulatorTarget(t *testing.T, ecfg emulator.Config, mod func(*remote.Conf
 	cfg := remote.Config{
 		BaseURL: s.URL(), ClientID: emuID, ClientSecret: emuSecret, StateDir: t.TempDir(),
 		Limits: unlimited(), AsyncPollInterval: emuPoll, AsyncTimeout: 30 * time.Second,
-		Retry: remote.RetryPolicy{MaxAttempts: 8, BaseDelay: 5 * time.Millisecond, MaxDelay: 50 * time.Millisecond},
+		Retry: backoff.Policy{Attempts: 8, Initial: 5 * time.Millisecond, Max: 50 * time.Millisecond, Jitter: true},
 	}
 	if mod != nil {
 		mod(&cfg)

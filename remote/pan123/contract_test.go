@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/pan123fs/pan123fs/internal/backoff"
 	"github.com/pan123fs/pan123fs/remote"
 	"github.com/pan123fs/pan123fs/remote/emulator"
 	"github.com/pan123fs/pan123fs/remote/pan123"
@@ -32,7 +33,7 @@ func TestContract(t *testing.T) {
 		c, err := remote.New(remote.Config{
 			BaseURL: s.URL(), ClientID: "id", ClientSecret: "secret", StateDir: t.TempDir(),
 			Limits: unlimited, AsyncPollInterval: 10 * time.Millisecond, AsyncTimeout: 30 * time.Second,
-			Retry: remote.RetryPolicy{MaxAttempts: 8, BaseDelay: 5 * time.Millisecond, MaxDelay: 50 * time.Millisecond},
+			Retry: backoff.Policy{Attempts: 8, Initial: 5 * time.Millisecond, Max: 50 * time.Millisecond, Jitter: true},
 		})
 		require.NoError(t, err)
 		return pan123.New(c, nil)

@@ -1,4 +1,9 @@
-// Package deleter coalesces deletes into batched calls (temporary shim; replaced by the clock branch).
+// Package deleter coalesces deletes into few calls: IDs queued one by one
+// (rm -r deletes entry by entry) gather for a short window and go out in
+// calls of up to Options.Batch IDs, and calls that fail for a reason that
+// may pass are tried again in rounds with backoff. It knows no client: it
+// deletes through the function it is given (a store.Backend's Delete) and
+// sorts failures with the store sentinels.
 package deleter
 
 import (
@@ -8,29 +13,47 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
+	"github.com/pan123fs/pan123fs/config"
+	"github.com/pan123fs/pan123fs/internal/backoff"
 	"github.com/pan123fs/pan123fs/store"
 )
 
-// Options configure a Deleter.
+// Options configure a Deleter. Zero fields take defaults.
 type Options struct {
 	// Window is how long the first queued ID waits for others to join its
 	// call (default 200 ms). While a call is in flight (or waiting for the
 	// rate limiter) new IDs gather for the next one anyway.
 	Window time.Duration
-	// CallTimeout bounds one delete call, retries included (default 2 min).
+	// CallTimeout bounds one delete call, the backend's own retries
+	// included (default 2 min). It is measured in real time, not on Clock:
+	// it bounds a network call, and reaches the backend as the context's
+	// deadline.
 	CallTimeout time.Duration
-	Logger      *slog.Logger
-	// Rounds is how many times IDs whose call failed for a reason that may
-	// pass (after the client's own retries) are queued again, waiting
-	// RoundBackoff, doubling up to a minute, before each (defaults 5 and 2 s).
-	// After that the delete is given up.
-	Rounds       int
-	RoundBackoff time.Duration
+	Logger      *slog.Logger // default slog.Default()
 	// Journal, if set, records queued IDs so that a restart can send them:
 	// each is added when queued, made durable before its call, and marked
 	// done after the call (sent or given up).
 	Journal Journal
+	// Clock is what the gathering window and the pauses between rounds
+	// wait on (default the real clock).
+	Clock clockwork.Clock
+	// Batch is the most IDs one call takes (default 100; a backend's
+	// Limits.DeleteBatch).
+	Batch int
+	// Backoff is how IDs whose call failed for a reason that may pass are
+	// tried again, in rounds. Attempts counts each ID's calls, the first
+	// included; the pause before a round is the Delay of the most rounds
+	// any of its IDs has had. The zero Policy means DefaultBackoff; any
+	// other is used as it is.
+	Backoff backoff.Policy
 }
+
+// DefaultBackoff is the Backoff of Options that set none (config.Default's
+// Delete.Retry: 5 rounds after the first call, 2 s before the first,
+// doubling up to a minute).
+var DefaultBackoff = config.Default().Delete.Retry
 
 // Journal is where a Deleter records its queue (spool.Journal is one).
 type Journal interface {
@@ -39,33 +62,47 @@ type Journal interface {
 	SyncDeletes() error
 }
 
-// Deleter coalesces deletes into calls of up to 100 IDs. Enqueue returns at
-// once; the outcome reaches the callback. Safe for concurrent use.
+// Deleter coalesces deletes into calls of up to Options.Batch IDs. Enqueue
+// returns at once; the outcome reaches the callback. Safe for concurrent
+// use.
+//
+// A call that fails with an error matching store.ErrTemporary, or whose
+// context's deadline passed, is worth another round for its IDs (until
+// Options.Backoff is exhausted for them); the IDs stay pending meanwhile.
+// Any other failure, store.ErrNotFound included, is the outcome of its IDs
+// at once: a backend's Delete does not report IDs that are already gone
+// (store.Backend), so a not-found answer says something else failed.
 type Deleter struct {
-	del  func(ctx context.Context, ids []string) error
-	opts Options
+	del   func(ctx context.Context, ids []string) error
+	opts  Options
+	clock clockwork.Clock
 
 	mu      sync.Mutex
-	queue   []*delItem          // waiting for a call; GUARDED_BY(mu)
-	pending map[string]*delItem // queued or in flight, by ID; GUARDED_BY(mu)
-	urgent  bool                // someone waits: send without the window; GUARDED_BY(mu)
-	closed  bool                // GUARDED_BY(mu)
+	queue   []*item          // waiting for a call; GUARDED_BY(mu)
+	pending map[string]*item // queued or in flight, by ID; GUARDED_BY(mu)
+	urgent  bool             // someone waits: send without the window; GUARDED_BY(mu)
+	closed  bool             // GUARDED_BY(mu)
 	kick    chan struct{}
 	done    chan struct{}
 }
 
-type delItem struct {
-	id       string
-	rounds   int // calls that failed for a reason that may pass
+type item struct {
+	id string
+	// failed counts the calls of this ID that failed for a reason that may
+	// pass. Only the loop touches it, while the item is out of the queue.
+	failed int
+	// cbs get the outcome; Enqueue adds to them under Deleter.mu while the
+	// item is pending, and send calls them once it is not.
 	cbs      []func(error)
 	finished chan struct{}
-	err      error
+	err      error // set before finished is closed
 }
 
-// New starts a Deleter that deletes through del.
+// New starts a Deleter that deletes through del, which deletes all of ids
+// or fails (a store.Backend's Delete).
 func New(del func(ctx context.Context, ids []string) error, o Options) *Deleter {
 	if o.Window <= 0 {
-		o.Window = 200 * time.Millisecond
+		o.Window = config.Default().Delete.Window
 	}
 	if o.CallTimeout <= 0 {
 		o.CallTimeout = 2 * time.Minute
@@ -73,13 +110,16 @@ func New(del func(ctx context.Context, ids []string) error, o Options) *Deleter 
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if o.Rounds == 0 {
-		o.Rounds = 5
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
 	}
-	if o.RoundBackoff <= 0 {
-		o.RoundBackoff = 2 * time.Second
+	if o.Batch <= 0 {
+		o.Batch = 100
 	}
-	d := &Deleter{del: del, opts: o, pending: map[string]*delItem{},
+	if o.Backoff == (backoff.Policy{}) {
+		o.Backoff = DefaultBackoff
+	}
+	d := &Deleter{del: del, opts: o, clock: o.Clock, pending: map[string]*item{},
 		kick: make(chan struct{}, 1), done: make(chan struct{})}
 	go d.loop()
 	return d
@@ -101,7 +141,7 @@ func (d *Deleter) Enqueue(id string, done func(error)) {
 			d.opts.Logger.Warn("journal: recording a delete", "id", id, "err", err)
 		}
 	}
-	it := &delItem{id: id, finished: make(chan struct{})}
+	it := &item{id: id, finished: make(chan struct{})}
 	if done != nil {
 		it.cbs = append(it.cbs, done)
 	}
@@ -143,7 +183,7 @@ func (d *Deleter) Wait(ctx context.Context, id string) error {
 // calls (within ctx); it returns the first error.
 func (d *Deleter) Flush(ctx context.Context) error {
 	d.mu.Lock()
-	items := make([]*delItem, 0, len(d.pending))
+	items := make([]*item, 0, len(d.pending))
 	for _, it := range d.pending {
 		items = append(items, it)
 	}
@@ -207,12 +247,16 @@ func (d *Deleter) loop() {
 			d.mu.Lock()
 		}
 		urgent := d.urgent || d.closed
+		select { // a kick sent so far is in what was just read: gather need not see it
+		case <-d.kick:
+		default:
+		}
 		d.mu.Unlock()
 		if !urgent {
 			d.gather()
 		}
 		d.mu.Lock()
-		n := min(len(d.queue), 100)
+		n := min(len(d.queue), d.opts.Batch)
 		batch := d.queue[:n:n]
 		d.queue = d.queue[n:]
 		if len(d.queue) == 0 {
@@ -228,21 +272,21 @@ func (d *Deleter) loop() {
 // up to maxGatherWindows windows in all. It ends early when a kick makes
 // the queue urgent (Wait, Close) or fills a batch.
 func (d *Deleter) gather() {
-	start := time.Now()
-	t := time.NewTimer(d.opts.Window)
+	start := d.clock.Now()
+	t := d.clock.NewTimer(d.opts.Window)
 	defer t.Stop()
 	for {
 		select {
-		case <-t.C:
+		case <-t.Chan():
 			return
 		case <-d.kick:
 			d.mu.Lock()
-			urgent := d.urgent || d.closed || len(d.queue) >= 100
+			urgent := d.urgent || d.closed || len(d.queue) >= d.opts.Batch
 			d.mu.Unlock()
 			if urgent {
 				return
 			}
-			if time.Since(start)+d.opts.Window <= maxGatherWindows*d.opts.Window {
+			if d.clock.Since(start)+d.opts.Window <= maxGatherWindows*d.opts.Window {
 				t.Reset(d.opts.Window)
 			}
 		}
@@ -252,7 +296,13 @@ func (d *Deleter) gather() {
 // maxGatherWindows bounds how long gather waits for a burst to end.
 const maxGatherWindows = 10
 
-func (d *Deleter) send(batch []*delItem) {
+// worthAnotherRound tells whether a call that failed with err may succeed
+// when tried again later.
+func worthAnotherRound(err error) bool {
+	return errors.Is(err, store.ErrTemporary) || errors.Is(err, context.DeadlineExceeded)
+}
+
+func (d *Deleter) send(batch []*item) {
 	if j := d.opts.Journal; j != nil {
 		if err := j.SyncDeletes(); err != nil {
 			d.opts.Logger.Warn("journal: syncing deletes", "err", err)
@@ -261,14 +311,15 @@ func (d *Deleter) send(batch []*delItem) {
 	ctx, cancel := context.WithTimeout(context.Background(), d.opts.CallTimeout)
 	err := d.del(ctx, idsOf(batch))
 	cancel()
-	if err != nil && (errors.Is(err, store.ErrTemporary) || errors.Is(err, context.DeadlineExceeded)) {
+	if err != nil && worthAnotherRound(err) {
 		// Rounds are counted per ID: a batch mixes fresh IDs and retried ones.
-		var again, last []*delItem
+		var again, last []*item
 		for _, it := range batch {
-			if it.rounds < d.opts.Rounds {
-				again = append(again, it)
-			} else {
+			it.failed++
+			if d.opts.Backoff.Exhausted(it.failed) {
 				last = append(last, it)
+			} else {
+				again = append(again, it)
 			}
 		}
 		if len(again) > 0 {
@@ -301,7 +352,7 @@ func (d *Deleter) send(batch []*delItem) {
 	}
 }
 
-func idsOf(batch []*delItem) []string {
+func idsOf(batch []*item) []string {
 	ids := make([]string, len(batch))
 	for i, it := range batch {
 		ids[i] = it.id
@@ -309,18 +360,16 @@ func idsOf(batch []*delItem) []string {
 	return ids
 }
 
-// retryLater queues failed IDs again after a backoff that doubles with
-// each round (the most any of them has had), up to a minute. The IDs stay
-// pending (and journaled).
-func (d *Deleter) retryLater(batch []*delItem, err error) {
-	rounds := 0
+// retryLater queues failed IDs again after the backoff of the most rounds
+// any of them has had. The IDs stay pending (and journaled).
+func (d *Deleter) retryLater(batch []*item, err error) {
+	failed := 0
 	for _, it := range batch {
-		it.rounds++ // it is out of the queue until the timer puts it back
-		rounds = max(rounds, it.rounds)
+		failed = max(failed, it.failed)
 	}
-	wait := min(d.opts.RoundBackoff<<(rounds-1), time.Minute)
+	wait := d.opts.Backoff.Delay(failed - 1)
 	d.opts.Logger.Warn("delete call failed; will try again", "ids", len(batch), "in", wait, "err", err)
-	time.AfterFunc(wait, func() {
+	d.clock.AfterFunc(wait, func() {
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		d.queue = append(d.queue, batch...)
