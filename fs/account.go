@@ -104,7 +104,7 @@ func (v *accountView) refreshLocked() chan struct{} {
 		case err != nil && v.ctx.Err() == nil:
 			v.log.Info("account figures not fetched; statfs shows the last known", "err", err)
 		case warn != "":
-			v.log.Warn(warn, "accessEnds", a.AccessEnds)
+			v.log.Warn(warn, "accessEnds", a.AccessEnds.Format(time.RFC3339))
 		}
 	}()
 	return done
