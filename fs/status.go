@@ -2,7 +2,6 @@ package fs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -123,7 +122,7 @@ func (f *FS) Sync(ctx context.Context) error {
 		failed = append(failed, "deletes: "+err.Error())
 	}
 	if len(failed) > 0 {
-		return errors.New("not stored yet: " + strings.Join(failed, "; "))
+		return fmt.Errorf("not on the %s yet: %s", f.backend.Name(), strings.Join(failed, "; "))
 	}
 	return nil
 }
