@@ -7,11 +7,11 @@ import (
 // Deletes that wait for readers.
 //
 // A file unlinked while open stays readable to the handles that have it,
-// as on a local disk. When those handles read it from 123pan (the mount
+// as on a local disk. When those handles read it from the service (the mount
 // has no local copy), its delete call waits for their last close: the
-// name goes at once, the entry stays on 123pan until then. The ID is
+// name goes at once, the entry stays on the service until then. The ID is
 // journaled as a pending delete at once, so a crash before the close still
-// deletes it at the next start. If a new entry needs the name on 123pan
+// deletes it at the next start. If a new entry needs the name on the service
 // before the readers close (a file of the same name is uploaded, or the
 // folder is listed by a rename), the rest of the content is first copied
 // into the spool for the readers, then the delete goes out.
@@ -83,7 +83,7 @@ func (f *FS) releaseDeferred(n *fileNode) {
 	}
 }
 
-// waitDeleted waits until 123pan has deleted id. A delete that waits for
+// waitDeleted waits until the service has deleted id. A delete that waits for
 // readers goes out now, once their content is safe in the spool.
 func (f *FS) waitDeleted(ctx context.Context, id string) error {
 	f.defMu.Lock()
@@ -101,7 +101,7 @@ func (f *FS) waitDeleted(ctx context.Context, id string) error {
 }
 
 // keepForReaders copies the remote content of an open file into the spool,
-// so that its handles can go on reading it once 123pan no longer has it.
+// so that its handles can go on reading it once the service no longer has it.
 func (n *fileNode) keepForReaders(ctx context.Context) error {
 	n.mu.Lock()
 	need := n.handles > 0 && n.data == nil && n.id != ""

@@ -78,13 +78,13 @@ func (d *dirNode) load(ctx context.Context) error {
 		select {
 		case <-ld.done:
 			if ld.err != nil && d.hasListing() {
-				ld.warnOnce(d, "123pan did not list the folder; serving its last listing", ld.err)
+				ld.warnOnce(d, "the service did not list the folder; serving its last listing", ld.err)
 				return nil
 			}
 			return ld.err
 		case <-slow:
 			if d.hasListing() {
-				ld.warnOnce(d, "123pan is slow to list the folder; serving its last listing meanwhile", nil)
+				ld.warnOnce(d, "the service is slow to list the folder; serving its last listing meanwhile", nil)
 				return nil
 			}
 			slow = nil // dropped meanwhile: nothing else to serve, wait for the listing
@@ -111,7 +111,7 @@ func (d *dirNode) hasListing() bool {
 	return d.children != nil
 }
 
-// runLoad lists the folder for ld. The listing is abandoned when 123pan
+// runLoad lists the folder for ld. The listing is abandoned when the service
 // sends nothing for the operation time limit (a large folder may take
 // longer in all: each page restarts the clock).
 func (d *dirNode) runLoad(ld *listLoad, since uint64) {
@@ -149,7 +149,7 @@ func (d *dirNode) runLoad(ld *listLoad, since uint64) {
 	d.tellKernel(ch)
 }
 
-// mergeLocked makes entries, listed from 123pan after the folder's edit
+// mergeLocked makes entries, listed from the service after the folder's edit
 // count was since, the folder's listing. Nodes of the old listing are kept
 // for the same IDs (the kernel may hold them); nodes that exist only
 // locally (written, not uploaded yet) survive, also over a listed entry of
@@ -196,8 +196,8 @@ func (d *dirNode) mergeLocked(entries []store.Entry, since uint64) changes {
 			if other, taken := fresh[name]; taken && other != old {
 				// Another client took the name first: what this mount
 				// wrote keeps it (its upload will fail on the clash and
-				// say so); theirs stays on 123pan, hidden.
-				d.fsys.log.Warn("123pan has another entry under the name of a file written here; showing the local file",
+				// say so); theirs stays on the service, hidden.
+				d.fsys.log.Warn("the service has another entry under the name of a file written here; showing the local file",
 					"folder", d.name, "name", name, "id", other.remoteID())
 				hidden = append(hidden, name)
 			}
@@ -258,7 +258,7 @@ func (d *dirNode) setChildLocked(name string, ch node) {
 	d.children[name] = ch
 }
 
-// hiddenErr is why a folder that looks empty may not be removed: 123pan
+// hiddenErr is why a folder that looks empty may not be removed: the service
 // holds entries the mount cannot show. It logs what they are.
 //
 // call with d.mu held
@@ -300,7 +300,7 @@ func (d *dirNode) invalidate() {
 }
 
 // dropListing is the listing tracker's eviction: it frees the folder's
-// listing unless the folder is busy, holds files not on 123pan yet, or the
+// listing unless the folder is busy, holds files not on the service yet, or the
 // kernel still holds one of its entries. It never waits for a lock.
 func (d *dirNode) dropListing() bool {
 	if !d.mu.TryLock() {
@@ -360,7 +360,7 @@ func (d *dirNode) queueDeleteLocked(name, id string, gone node) {
 	d.fsys.deleter.Enqueue(id, d.deleteDone(name, id, gone))
 }
 
-// deleteDone is what follows the delete of id, once 123pan answered.
+// deleteDone is what follows the delete of id, once the service answered.
 func (d *dirNode) deleteDone(name, id string, gone node) func(error) {
 	return func(err error) {
 		if err != nil {
@@ -372,7 +372,7 @@ func (d *dirNode) deleteDone(name, id string, gone node) func(error) {
 	}
 }
 
-// forgetContent frees the block cache of a file 123pan deleted, unless a
+// forgetContent frees the block cache of a file the service deleted, unless a
 // handle still reads it.
 func (f *FS) forgetContent(gone node, id string) {
 	n, ok := gone.(*fileNode)

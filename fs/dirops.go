@@ -75,7 +75,7 @@ func (d *dirNode) mkdir(ctx context.Context, name string) (*dirNode, error) {
 	return ch, nil
 }
 
-// Rmdir deletes an empty folder (ENOTEMPTY otherwise, also when 123pan
+// Rmdir deletes an empty folder (ENOTEMPTY otherwise, also when the service
 // holds entries the mount hides). The delete call is queued with the file
 // deletes, so rm -r costs few calls.
 func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
@@ -126,7 +126,7 @@ func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
 
 // Unlink removes the file at once and queues its delete call. A file that
 // is still open keeps working for its readers: when they read it from
-// 123pan, its delete waits for their last close (deferred.go).
+// the service, its delete waits for their last close (deferred.go).
 func (d *dirNode) Unlink(ctx context.Context, name string) syscall.Errno {
 	if d.fsys.opts.ReadOnly {
 		return syscall.EROFS

@@ -145,7 +145,7 @@ func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
 	return 0
 }
 
-// Release drops the spool copy once the last handle is gone and 123pan holds
+// Release drops the spool copy once the last handle is gone and the service holds
 // the content; a file whose upload failed keeps its spool file.
 func (h *handle) Release(ctx context.Context) syscall.Errno {
 	n := h.n

@@ -25,6 +25,7 @@ import (
 	"github.com/pan123fs/pan123fs/remote/pan123"
 	"github.com/pan123fs/pan123fs/remote/wire"
 	"github.com/pan123fs/pan123fs/spool"
+	"github.com/pan123fs/pan123fs/store"
 )
 
 const testSlice = 64 << 10
@@ -76,7 +77,22 @@ func newTestEnvWith(t *testing.T, ec envConfig) *testEnv {
 	if state == "" {
 		state = t.TempDir()
 	}
-	sp, err := spool.Open(filepath.Join(state, "spool"), ec.spoolMax, 0)
+	if opts.DeleteWindow == 0 {
+		opts.DeleteWindow = 50 * time.Millisecond
+	}
+	if opts.Logger == nil {
+		opts.Logger = quietLogger()
+	}
+	fsys, mnt := serve(t, pan123.New(rc, opts.Logger), state, ec.spoolMax, opts)
+	return &testEnv{mnt: mnt, emu: emu, check: newClient(), fsys: fsys, state: state}
+}
+
+// serve builds the filesystem over b with its spool and journal in state
+// (an earlier run's work is recovered) and mounts it in-process at a fresh
+// folder, which it returns; the test's end unmounts and closes it.
+func serve(t *testing.T, b store.Backend, state string, spoolMax int64, opts Options) (*FS, string) {
+	t.Helper()
+	sp, err := spool.Open(filepath.Join(state, "spool"), spoolMax, 0)
 	require.NoError(t, err)
 	j, err := spool.OpenJournal(filepath.Join(state, "journal"))
 	require.NoError(t, err)
@@ -85,10 +101,7 @@ func newTestEnvWith(t *testing.T, ec envConfig) *testEnv {
 	if opts.Logger == nil {
 		opts.Logger = quietLogger()
 	}
-	if opts.DeleteWindow == 0 {
-		opts.DeleteWindow = 50 * time.Millisecond
-	}
-	fsys := New(pan123.New(rc, opts.Logger), sp, j, bc, opts)
+	fsys := New(b, sp, j, bc, opts)
 	require.NoError(t, fsys.Recover(context.Background()))
 	mnt := t.TempDir()
 	server, err := fsys.Mount(mnt, MountOptions{DirectMount: true})
@@ -104,7 +117,7 @@ func newTestEnvWith(t *testing.T, ec envConfig) *testEnv {
 			t.Errorf("block cache close: %v", err)
 		}
 	})
-	return &testEnv{mnt: mnt, emu: emu, check: newClient(), fsys: fsys, state: state}
+	return fsys, mnt
 }
 
 func quietLogger() *slog.Logger {

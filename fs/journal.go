@@ -66,7 +66,7 @@ func (n *fileNode) journalLocked(path string, state spool.State, quick bool) (sp
 	return t, nil
 }
 
-// unjournalLocked drops the node's record (123pan holds its content, or
+// unjournalLocked drops the node's record (the service holds its content, or
 // the file is gone) and returns the write's ticket, which the caller waits
 // for once it has let go of its locks (see settle).
 //

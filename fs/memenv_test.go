@@ -1,16 +1,12 @@
 package fs
 
 import (
-	"context"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/pan123fs/pan123fs/cache"
-	"github.com/pan123fs/pan123fs/config"
-	"github.com/pan123fs/pan123fs/spool"
 	"github.com/pan123fs/pan123fs/store"
 	"github.com/pan123fs/pan123fs/store/memstore"
 )
@@ -28,33 +24,8 @@ type memEnv struct {
 func newMemEnv(t *testing.T, opts Options) *memEnv {
 	t.Helper()
 	ms := memstore.New(memstore.Options{})
-	state := t.TempDir()
-	sp, err := spool.Open(filepath.Join(state, "spool"), 0, 0)
-	require.NoError(t, err)
-	j, err := spool.OpenJournal(filepath.Join(state, "journal"))
-	require.NoError(t, err)
-	bc, err := cache.NewBlockCache(cache.Options{Dir: t.TempDir(), MaxBytes: 64 << 20, BlockSize: config.Default().Cache.BlockSize})
-	require.NoError(t, err)
-	if opts.Logger == nil {
-		opts.Logger = quietLogger()
-	}
 	opts.DeleteWindow = max(opts.DeleteWindow, time.Millisecond)
-	fsys := New(ms, sp, j, bc, opts)
-	require.NoError(t, fsys.Recover(context.Background()))
-	mnt := t.TempDir()
-	server, err := fsys.Mount(mnt, MountOptions{DirectMount: true})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		if err := server.Unmount(); err != nil {
-			t.Errorf("unmount: %v", err)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		fsys.Close(ctx)
-		if err := bc.Close(); err != nil {
-			t.Errorf("block cache close: %v", err)
-		}
-	})
+	fsys, mnt := serve(t, ms, t.TempDir(), 0, opts)
 	return &memEnv{mnt: mnt, store: ms, fsys: fsys}
 }
 

@@ -2,7 +2,7 @@ package fs
 
 import "syscall"
 
-// Changes learnt from 123pan.
+// Changes learnt from the service.
 //
 // A new listing may show that another client deleted, replaced or added
 // entries. The kernel is told (go-fuse's notify calls), so that its caches

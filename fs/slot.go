@@ -8,7 +8,7 @@ import (
 )
 
 // uploadSlot is a lock that a waiter can give up on: a file's uploads and
-// renames hold it across their calls to 123pan, so whatever else waits for
+// renames hold it across their calls to the service, so whatever else waits for
 // it (opening the file for writing, a truncate, a rename) waits within its
 // operation's context. The zero value is unlocked.
 type uploadSlot struct {

@@ -12,11 +12,11 @@ var _ = (fs.NodeStatfser)((*dirNode)(nil))
 
 const statfsBlock = 4096
 
-// unknownSpace is what statfs reports before 123pan told the account's
+// unknownSpace is what statfs reports before the service told the account's
 // space (1 PiB, all free).
 const unknownSpace = 1 << 50
 
-// Statfs reports the account's space as the last user/info answer gave it
+// Statfs reports the account's space as the last Usage answer gave it
 // (accountView): total is the permanent space plus unexpired temporary
 // space, free is total minus used. Before the first answer (the first
 // statfs waits up to accountFirstWait for it) it reports unknownSpace,

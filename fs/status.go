@@ -50,7 +50,7 @@ func (f *FS) Metrics(w io.Writer) {
 	fmt.Fprintf(w, "# TYPE pan123fs_upload_retries_total counter\npan123fs_upload_retries_total %d\n", f.counters.retries.Load())
 }
 
-// Status reports the files on their way to 123pan and the deletes queued.
+// Status reports the files on their way to the service and the deletes queued.
 func (f *FS) Status() Status {
 	st := Status{SpoolBytes: f.spool.Used(), Account: f.acct.status()}
 	if f.journal != nil {

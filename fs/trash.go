@@ -17,8 +17,8 @@ import (
 // On an image host that would leave the image on the web under its own
 // link, and publish a .trashinfo record beside it. So the trash folders
 // are reserved: nothing can be made or moved into .Trash or .Trash-* at
-// the mount's root (EPERM), nor into such a folder left on 123pan by an
-// earlier version. And a lookup of .Trash-$UID at the root that 123pan
+// the mount's root (EPERM), nor into such a folder left on the service by an
+// earlier version. And a lookup of .Trash-$UID at the root that the service
 // does not hold finds an empty read-only file, which tells GLib that this
 // volume has no trash (access::can-trash FALSE): file managers then offer
 // to delete permanently, which takes the image off the web at once.
@@ -65,8 +65,8 @@ func (d *dirNode) inTrash() bool {
 }
 
 // trashStub is the empty read-only file a lookup of .Trash-UID finds at
-// the root when 123pan holds no such entry. It is not listed, and it is
-// never on 123pan.
+// the root when the service holds no such entry. It is not listed, and it is
+// never on the service.
 type trashStub struct {
 	fs.Inode
 	fsys *FS

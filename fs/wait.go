@@ -4,7 +4,7 @@ import (
 	"context"
 )
 
-// How long operations wait for 123pan.
+// How long operations wait for the service.
 //
 // Lookups, listings, reads and attribute reads wait for the network within
 // the caller's request: they end when the kernel interrupts the caller
@@ -12,7 +12,7 @@ import (
 // starts and leaves (a listing, a block fetch) goes on in the background
 // and serves the next caller.
 //
-// Operations that change 123pan (mkdir, rename, create, unlink, truncate)
+// Operations that change the service (mkdir, rename, create, unlink, truncate)
 // are not abandoned for an interrupt, since the kernel interrupts a
 // request whenever the calling thread gets any signal, and a change half
 // made must be finished or undone by the code that started it; they too
@@ -20,12 +20,12 @@ import (
 // until it succeeds, fails, or sends nothing for OpTimeout; the upload
 // itself, journaled, goes on in the background (await.go).
 
-// waitCtx bounds a wait for 123pan that the caller may interrupt.
+// waitCtx bounds a wait for the service that the caller may interrupt.
 func (f *FS) waitCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, f.opts.OpTimeout)
 }
 
-// changeCtx bounds a change on 123pan: only the time limit ends it.
+// changeCtx bounds a change on the service: only the time limit ends it.
 func (f *FS) changeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), f.opts.OpTimeout)
 }
