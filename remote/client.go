@@ -81,6 +81,9 @@ type Config struct {
 	// progress for this long (default 1 min); the attempt is retried.
 	StallTimeout time.Duration
 	Logger       *slog.Logger // default: discard
+	// Observer is told of every request, retry, token renewal and
+	// downloaded byte, for metrics (default: nothing is observed).
+	Observer Observer
 }
 
 const redactedText = "[REDACTED]"
@@ -152,6 +155,7 @@ type Client struct {
 	callTO     time.Duration
 	stallTO    time.Duration
 	rootID     rootCache
+	obs        Observer
 }
 
 // String never shows credentials.
@@ -181,6 +185,10 @@ func New(cfg Config) (*Client, error) {
 		asyncPoll:  cfg.AsyncPollInterval,
 		callTO:     cfg.CallTimeout,
 		stallTO:    cfg.StallTimeout,
+		obs:        cfg.Observer,
+	}
+	if c.obs == nil {
+		c.obs = nopObserver{}
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)

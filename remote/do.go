@@ -112,7 +112,9 @@ func (c *Client) exchange(ctx context.Context, r *request, token string, out any
 		}
 		return &APIError{Endpoint: r.name, Message: "waiting for the rate limiter", Err: err, canceled: true}
 	}
+	start := time.Now()
 	err = c.exchangeNow(ctx, r, token, out)
+	c.obs.Request(r.name, Result(err), time.Since(start))
 	c.limits.done(r.name, p, err)
 	return err
 }

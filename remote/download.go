@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 )
 
 // RangeReader reads a public download link with HTTP Range requests. It
@@ -254,15 +255,19 @@ func (r *RangeReader) request(ctx context.Context, off, end int64) (io.ReadClose
 		req.Header.Set("Range", rng)
 	}
 	req.Header.Set("User-Agent", userAgent)
+	start := time.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if dog.fired.Load() && ctx.Err() == nil {
 			err = fmt.Errorf("no answer for %v: %w", c.stallTO, err)
 		}
-		return fail(transportError(ctx, EndpointFetch, err, true))
+		err = transportError(ctx, EndpointFetch, err, true)
+		c.obs.Request(EndpointFetch, Result(err), time.Since(start))
+		return fail(err)
 	}
 	dog.stop()
-	body := &stallBody{rc: resp.Body, dog: dog, cancel: cancel}
+	c.obs.Request(EndpointFetch, fetchResult(resp.StatusCode), time.Since(start))
+	body := &stallBody{rc: resp.Body, dog: dog, cancel: cancel, obs: c.obs}
 	bad := func(msg string) (io.ReadCloser, error) {
 		drainClose(resp.Body)
 		return fail(&APIError{Endpoint: EndpointFetch, HTTPStatus: resp.StatusCode, Message: msg, TraceID: traceHeader(resp.Header)})
@@ -348,12 +353,16 @@ type stallBody struct {
 	rc     io.ReadCloser
 	dog    *watchdog
 	cancel context.CancelFunc
+	obs    Observer // told of every byte read: downloads are metered
 }
 
 func (b *stallBody) Read(p []byte) (int, error) {
 	b.dog.kick()
 	n, err := b.rc.Read(p)
 	b.dog.stop()
+	if n > 0 {
+		b.obs.Downloaded(int64(n))
+	}
 	if err != nil && b.dog.fired.Load() && !errors.Is(err, io.EOF) {
 		err = fmt.Errorf("download stalled: %w", err)
 	}

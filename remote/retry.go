@@ -51,6 +51,7 @@ func (c *Client) pause(ctx context.Context, attempt int, err error, what string,
 	}
 	d := retryDelay(c.policy, attempt, err)
 	c.log.Warn(what, append(attrs, "attempt", attempt+1, "delay", d, "err", err)...)
+	c.obs.Retry(endpointOf(err))
 	if serr := backoff.Sleep(ctx, c.clock, d); serr != nil {
 		return &canceledError{ctxErr: serr, last: err}
 	}

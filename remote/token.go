@@ -138,6 +138,7 @@ func (m *tokenManager) renew(ctx context.Context, stale string, forced bool) (st
 		}
 	}
 	m.set(fresh)
+	m.c.obs.TokenRenewed()
 	m.c.log.Info("123pan: new access token", "expiredAt", fresh.ExpiredAt)
 	return fresh.AccessToken, nil
 }

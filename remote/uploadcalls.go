@@ -9,6 +9,7 @@ import (
 	"net/http/httptrace"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/pan123fs/pan123fs/remote/wire"
 )
@@ -122,7 +123,10 @@ func (c *Client) UploadAsyncResult(ctx context.Context, preuploadID string) (*wi
 // IsTemporary. A PUT making no progress for Config.StallTimeout is aborted.
 // The error never shows the URL's query (its signature).
 func (c *Client) PutSlice(ctx context.Context, url string, body io.Reader, size int64) error {
-	return signedURL(url).scrub(c.putSlice(ctx, url, body, size))
+	start := time.Now()
+	err := c.putSlice(ctx, url, body, size)
+	c.obs.Request(EndpointPutSlice, Result(err), time.Since(start))
+	return signedURL(url).scrub(err)
 }
 
 func (c *Client) putSlice(ctx context.Context, url string, body io.Reader, size int64) error {
