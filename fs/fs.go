@@ -93,6 +93,9 @@ type Options struct {
 	// AccountRefresh is how old the account figures statfs and status show
 	// may grow before they are asked for again (account.go).
 	AccountRefresh time.Duration
+	// Ops, when set, is told of every FUSE request, its errno and its
+	// latency (observe.go).
+	Ops OpObserver
 }
 
 // setDefaults fills the fields left zero from config.Default.
@@ -169,7 +172,7 @@ func New(b store.Backend, sp *spool.Spool, j *spool.Journal, blocks *cache.Block
 	if j != nil {
 		do.Journal = j
 	}
-	f.deleter = deleter.New(b.Delete, do)
+	f.deleter = deleter.New(f.countDeletes(b.Delete), do)
 	f.queue = newUploadQueue(f, opts.Uploads)
 	f.acct = newAccountView(b.Usage, opts.AccountRefresh, opts.Clock, opts.Logger)
 	f.root = &dirNode{fsys: f, mtime: time.Now()}

@@ -73,7 +73,7 @@ func (f *FS) Mount(mountpoint string, mo MountOptions) (*fuse.Server, error) {
 	if f.opts.ReadOnly {
 		opts.MountOptions.Options = append(opts.MountOptions.Options, "ro")
 	}
-	server, err := fs.Mount(mountpoint, f.root, opts)
+	server, err := mountObserved(mountpoint, f.root, opts, f.opts.Ops)
 	if err != nil {
 		return nil, err
 	}

@@ -3,10 +3,8 @@ package fs
 import (
 	"context"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/pan123fs/pan123fs/spool"
@@ -30,24 +28,6 @@ type Item struct {
 	Done     int64       `json:"done"` // bytes of the running upload sent
 	Attempts int         `json:"attempts,omitempty"`
 	Error    string      `json:"error,omitempty"`
-}
-
-// counters are the mount's running totals, for /metrics.
-type counters struct {
-	uploads, uploadBytes, uploadErrors, retries atomic.Int64
-}
-
-// Metrics writes Prometheus text-format counters: queue length, uploads,
-// bytes uploaded, failed attempts, retries, deletes queued, spool bytes.
-func (f *FS) Metrics(w io.Writer) {
-	st := f.Status()
-	fmt.Fprintf(w, "# TYPE pan123fs_pending_files gauge\npan123fs_pending_files %d\n", len(st.Items))
-	fmt.Fprintf(w, "# TYPE pan123fs_deletes_pending gauge\npan123fs_deletes_pending %d\n", st.DeletesPending)
-	fmt.Fprintf(w, "# TYPE pan123fs_spool_bytes gauge\npan123fs_spool_bytes %d\n", st.SpoolBytes)
-	fmt.Fprintf(w, "# TYPE pan123fs_uploads_total counter\npan123fs_uploads_total %d\n", f.counters.uploads.Load())
-	fmt.Fprintf(w, "# TYPE pan123fs_upload_bytes_total counter\npan123fs_upload_bytes_total %d\n", f.counters.uploadBytes.Load())
-	fmt.Fprintf(w, "# TYPE pan123fs_upload_errors_total counter\npan123fs_upload_errors_total %d\n", f.counters.uploadErrors.Load())
-	fmt.Fprintf(w, "# TYPE pan123fs_upload_retries_total counter\npan123fs_upload_retries_total %d\n", f.counters.retries.Load())
 }
 
 // Status reports the files on their way to the service and the deletes queued.
