@@ -33,6 +33,7 @@ type Config struct {
 	AccountRefresh time.Duration
 	// DrainTimeout is how long unmounting waits for queued deletes.
 	DrainTimeout time.Duration
+	Metrics      Metrics // metrics.go
 }
 
 // Mount is what the kernel and the users of the mount see.
@@ -174,5 +175,6 @@ func (c *Config) Validate() error {
 	if c.DrainTimeout < 0 {
 		bad("drain-timeout", c.DrainTimeout, "not negative")
 	}
+	errs = append(errs, c.Metrics.check())
 	return errors.Join(errs...)
 }
