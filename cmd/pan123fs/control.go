@@ -22,13 +22,13 @@ import (
 // `pan123fs status MOUNTPOINT` finds it.
 //
 //	GET  /status          → fs.Status as JSON
-//	GET  /metrics         → Prometheus text-format counters
+//	GET  /metrics         → the mount's Prometheus metrics (as --metrics-addr serves them)
 //	POST /sync?timeout=D  → 200 once what was pending is on 123pan; 500 with the reason otherwise
 
 const controlXattr = "user.pan123.control"
 
 // serveControl listens on path and serves fsys until the listener closes.
-func serveControl(path string, fsys *pfs.FS, log *slog.Logger) (func(), error) {
+func serveControl(path string, fsys *pfs.FS, metrics http.Handler, log *slog.Logger) (func(), error) {
 	os.Remove(path) // a socket left by a killed mount
 	ln, err := listenPrivate(path)
 	if err != nil {
@@ -39,10 +39,7 @@ func serveControl(path string, fsys *pfs.FS, log *slog.Logger) (func(), error) {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(fsys.Status())
 	})
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-		fsys.Metrics(w)
-	})
+	mux.Handle("GET /metrics", metrics)
 	mux.HandleFunc("POST /sync", func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		if d, err := time.ParseDuration(r.URL.Query().Get("timeout")); err == nil && d > 0 {

@@ -17,6 +17,7 @@ import (
 	"github.com/pan123fs/pan123fs/cache"
 	"github.com/pan123fs/pan123fs/config"
 	pfs "github.com/pan123fs/pan123fs/fs"
+	"github.com/pan123fs/pan123fs/metrics"
 	"github.com/pan123fs/pan123fs/remote"
 	"github.com/pan123fs/pan123fs/remote/pan123"
 	"github.com/pan123fs/pan123fs/spool"
@@ -85,6 +86,7 @@ be put there. See SEMANTICS.md for what every operation does.`,
 	f.IntVar(&c.Upload.Workers, "uploads", def.Upload.Workers, "background uploads at once (write-back, retries, recovery)")
 	f.StringVar(&fl.cpuProfile, "cpu-profile", "", "write a CPU profile of the mount to FILE (for performance work)")
 	f.Int64Var(&c.Spool.MaxBytes, "spool-max-size", def.Spool.MaxBytes, "bytes the spool may hold (0 = limited by free disk space only)")
+	addMetricsFlags(f, &c.Metrics)
 	return cmd
 }
 
@@ -112,12 +114,14 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 	if err != nil {
 		return err
 	}
+	reg := metrics.New()
 	cfg := remote.Config{
 		BaseURL:      envOr(fl.apiBase, "PAN123_API_BASE"),
 		ClientID:     envOr(fl.clientID, "PAN123_CLIENT_ID"),
 		ClientSecret: envOr(fl.clientSecret, "PAN123_CLIENT_SECRET"),
 		InsecureHTTP: fl.insecureHTTP,
 		Logger:       log,
+		Observer:     reg.Remote(),
 	}
 	autoProfile := false
 	if cfg.RateProfile, autoProfile, err = rateProfileFlag(fl.rateProfile); err != nil {
@@ -181,15 +185,21 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 		return err
 	}
 	defer removeSockDir()
-	fsys := pfs.New(pan123.New(rc, log), sp, journal, blocks, fsOptions(c, log, state, sock))
+	fsys := pfs.New(pan123.New(rc, log), sp, journal, blocks, fsOptions(c, log, state, sock, reg))
+	reg.Watch(fsys.Stats, blocks.Stats)
 	if err := fsys.Recover(ctx); err != nil {
 		log.Error("some journaled work could not be taken up; it stays journaled", "err", err)
 	}
-	stopControl, err := serveControl(sock, fsys, log)
+	stopControl, err := serveControl(sock, fsys, reg.Handler(), log)
 	if err != nil {
 		return err
 	}
 	defer stopControl()
+	stopMetrics, err := serveMetrics(c.Metrics, reg, log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	// Caught from before the mount: a signal that came between the mount and
 	// the wait below would kill the process and leave the mount behind.
 	sigs := make(chan os.Signal, 1)
@@ -250,13 +260,13 @@ func (fl *mountFlags) config() (config.Config, error) {
 }
 
 // fsOptions are the filesystem's options from the settings.
-func fsOptions(c config.Config, log *slog.Logger, state, sock string) pfs.Options {
+func fsOptions(c config.Config, log *slog.Logger, state, sock string, reg *metrics.Registry) pfs.Options {
 	return pfs.Options{
 		UID: c.Mount.UID, GID: c.Mount.GID, FileMode: c.Mount.FileMode, DirMode: c.Mount.DirMode, Umask: c.Mount.Umask,
 		DirTTL: c.Listing.TTL, MaxListed: c.Listing.MaxEntries, EntryTimeout: c.Mount.AttrTimeout, AttrTimeout: c.Mount.AttrTimeout,
 		DeleteWindow: c.Delete.Window, DeleteRetry: c.Delete.Retry, OpTimeout: c.OpTimeout, ReadOnly: c.Mount.ReadOnly,
 		Logger: log, WriteBack: c.Upload.WriteBack, WriteBackDelay: c.Upload.WriteBackDelay, Uploads: c.Upload.Workers,
 		UploadRetry: c.Upload.Retry, RecoveryDir: filepath.Join(state, "recovery"), ControlSocket: sock,
-		AccountRefresh: c.AccountRefresh,
+		AccountRefresh: c.AccountRefresh, Ops: reg.FUSE(),
 	}
 }
