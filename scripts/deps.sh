@@ -32,8 +32,9 @@ if [ "${1:-}" = --test ]; then
 	need Xvfb xvfb
 	need xdotool xdotool
 	need pcmanfm pcmanfm
-	# promtool checks what /metrics serves; Debian ships it only inside
-	# the prometheus package (about 95 MB installed; its server is not run).
+	# promtool checks what /metrics serves, and one test has a Prometheus
+	# server on loopback scrape a mount; Debian ships promtool only inside
+	# the prometheus package (about 95 MB installed; no service is started).
 	need promtool prometheus
 fi
 
