@@ -34,9 +34,11 @@ type listLoad struct {
 // fresh, else a new one from list calls. The list calls run in the
 // background, without d.mu, so that lookups, Getattr and the operations on
 // other names of the folder never wait for them; callers wait for the
-// listing until ctx ends (the kernel's interrupt, the operation's time
-// limit). When the API is slow or down and an expired listing is at hand,
-// that listing is served, with a log line, instead of an error.
+// listing until it ends (it is abandoned when no entry comes for the
+// operation time limit: a large folder takes longer in all) or ctx ends
+// (the kernel's interrupt; the operation's own limit is held meanwhile).
+// When the API is slow or down and an expired listing is at hand, that
+// listing is served, with a log line, instead of an error.
 func (d *dirNode) load(ctx context.Context) error {
 	d.mu.Lock()
 	if d.removed {
@@ -67,6 +69,9 @@ func (d *dirNode) load(ctx context.Context) error {
 		wait = 0
 	}
 	d.mu.Unlock()
+	// The listing is bounded by its own progress (runLoad); the caller's
+	// time limit waits meanwhile, and starts again once it is there.
+	defer holdLimit(ctx)()
 
 	var slow <-chan time.Time
 	if stale {
