@@ -110,9 +110,11 @@ func (d *dirNode) cachedSubfolders() []*dirNode {
 }
 
 // relist makes the folder's listing stale and lists it again now, through
-// runLoad as an expired listing is. A listing already in flight may have
-// started before the change the caller wants to see: relist waits for it
-// and then starts its own. A removed folder has nothing to list.
+// runLoad as an expired listing is, and returns once the kernel is told of
+// the changes. A listing already in flight may have started before the
+// change the caller wants to see: relist waits for it and then starts its
+// own. A removed folder has nothing to list. It must not be called from a
+// FUSE request (the kernel's notifications may wait for that request).
 func (d *dirNode) relist(ctx context.Context) error {
 	d.invalidate()
 	for {
@@ -130,12 +132,15 @@ func (d *dirNode) relist(ctx context.Context) error {
 				return ctx.Err()
 			}
 		}
-		ld := &listLoad{started: d.fsys.clock.Now(), done: make(chan struct{})}
+		ld := newListLoad(d.fsys.clock.Now())
 		d.loading = ld
 		go d.runLoad(ld, d.edits)
 		d.mu.Unlock()
+		// told, not done: the caller's next stat must not find a name
+		// the kernel has not been told is gone. Waiting for it is safe
+		// here, outside any FUSE request.
 		select {
-		case <-ld.done:
+		case <-ld.told:
 			return ld.err
 		case <-ctx.Done():
 			return ctx.Err()
