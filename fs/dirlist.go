@@ -26,8 +26,9 @@ var errListingTimedOut = errors.New("listing the folder took too long")
 type listLoad struct {
 	started time.Time
 	done    chan struct{}
-	err     error       // set before done is closed
-	warned  atomic.Bool // an old listing was served meanwhile, and said so
+	told    chan struct{} // closed after done, once the kernel is told of the changes (notify.go)
+	err     error         // set before done is closed
+	warned  atomic.Bool   // an old listing was served meanwhile, and said so
 }
 
 // load makes sure d.children holds a listing: the cached one while it is
@@ -57,7 +58,7 @@ func (d *dirNode) load(ctx context.Context) error {
 	}
 	ld := d.loading
 	if ld == nil {
-		ld = &listLoad{started: now, done: make(chan struct{})}
+		ld = newListLoad(now)
 		d.loading = ld
 		go d.runLoad(ld, d.edits)
 	}
@@ -152,6 +153,11 @@ func (d *dirNode) runLoad(ld *listLoad, since uint64) {
 	ld.err = err
 	close(ld.done)
 	d.tellKernel(ch)
+	close(ld.told)
+}
+
+func newListLoad(now time.Time) *listLoad {
+	return &listLoad{started: now, done: make(chan struct{}), told: make(chan struct{})}
 }
 
 // mergeLocked makes entries, listed from the service after the folder's edit

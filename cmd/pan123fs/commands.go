@@ -7,6 +7,7 @@ func subcommands() []*cobra.Command {
 	return []*cobra.Command{
 		newEmulatorCmd(),
 		newMountCmd(),
+		newRefreshCmd(),
 		newStatusCmd(),
 		newSyncCmd(),
 		newURLCmd(),

@@ -190,6 +190,7 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 		return err
 	}
 	defer stopControl()
+	defer forgetOnHangup(fsys, log)()
 	// Caught from before the mount: a signal that came between the mount and
 	// the wait below would kill the process and leave the mount behind.
 	sigs := make(chan os.Signal, 1)
