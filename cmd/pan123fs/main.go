@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -12,8 +11,7 @@ import (
 
 func main() {
 	if err := newRootCmd().ExecuteContext(context.Background()); err != nil {
-		fmt.Fprintln(os.Stderr, "pan123fs:", err)
-		os.Exit(1)
+		os.Exit(report(err))
 	}
 }
 
