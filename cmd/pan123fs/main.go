@@ -10,6 +10,9 @@ import (
 )
 
 func main() {
+	if isMountHelper(os.Args[0]) {
+		os.Exit(runMountHelper(os.Args[1:]))
+	}
 	if err := newRootCmd().ExecuteContext(context.Background()); err != nil {
 		os.Exit(report(err))
 	}
