@@ -79,7 +79,7 @@ func (n *notifier) stopping(mnt string) {
 }
 
 // statusLine sums up the work not done yet, e.g.
-// "mounted at /mnt/img; 2 uploads pending, 1 failed, 3 deletes queued".
+// "mounted at /mnt/img; uploads pending 2, failed 1; deletes queued 3".
 func statusLine(mnt string, st pfs.Status) string {
 	var pending, failed int
 	for _, it := range st.Items {
@@ -92,5 +92,5 @@ func statusLine(mnt string, st pfs.Status) string {
 	if pending == 0 && failed == 0 && st.DeletesPending == 0 {
 		return "mounted at " + mnt + "; everything is on 123pan"
 	}
-	return fmt.Sprintf("mounted at %s; %d uploads pending, %d failed, %d deletes queued", mnt, pending, failed, st.DeletesPending)
+	return fmt.Sprintf("mounted at %s; uploads pending %d, failed %d; deletes queued %d", mnt, pending, failed, st.DeletesPending)
 }
