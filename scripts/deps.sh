@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building, mounting and testing pan123fs need on a Debian
 # machine: Go (expected at /usr/local/go or on PATH), fuse3 (fusermount3),
-# and with --test what the tests drive: GLib's gio, Xvfb, xdotool, PCManFM.
+# and with --test what the tests drive: GLib's gio, Xvfb, xdotool, PCManFM,
+# systemd-analyze.
 set -euo pipefail
 export PATH=/usr/local/go/bin:$PATH
 
@@ -31,6 +32,8 @@ if [ "${1:-}" = --test ]; then
 	need Xvfb xvfb
 	need xdotool xdotool
 	need pcmanfm pcmanfm
+	# systemd-analyze verify checks contrib/systemd's units.
+	need systemd-analyze systemd
 fi
 
 if [ ! -e /dev/fuse ]; then

@@ -32,6 +32,7 @@ type mountFlags struct {
 	umask, fileMode, dirMode                  string
 	cpuProfile                                string
 	cfg                                       config.Config
+	svc                                       service // --daemon; readiness to the parent and systemd (daemon.go)
 }
 
 func newMountCmd() *cobra.Command {
@@ -52,7 +53,7 @@ close(2) returns only once the file is on 123pan, and fails if it could not
 be put there. See SEMANTICS.md for what every operation does.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runMount(cmd.Context(), args[0], &fl)
+			return runService(cmd.Context(), args[0], &fl)
 		},
 	}
 	f := cmd.Flags()
@@ -85,6 +86,7 @@ be put there. See SEMANTICS.md for what every operation does.`,
 	f.IntVar(&c.Upload.Workers, "uploads", def.Upload.Workers, "background uploads at once (write-back, retries, recovery)")
 	f.StringVar(&fl.cpuProfile, "cpu-profile", "", "write a CPU profile of the mount to FILE (for performance work)")
 	f.Int64Var(&c.Spool.MaxBytes, "spool-max-size", def.Spool.MaxBytes, "bytes the spool may hold (0 = limited by free disk space only)")
+	addServiceFlags(f, &fl.svc)
 	return cmd
 }
 
@@ -149,6 +151,9 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 	if err != nil {
 		return err
 	}
+	if err := fl.svc.checkCredentials(ctx, func(ctx context.Context) error { _, err := rc.UserInfo(ctx); return err }, c.OpTimeout); err != nil {
+		return err
+	}
 	if autoProfile {
 		detectRateProfile(ctx, rc, c.OpTimeout, log)
 	}
@@ -205,16 +210,22 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 		return fmt.Errorf("mount %s: %w", mnt, err)
 	}
 	log.Info("mounted", "mountpoint", mnt, "state", state)
+	if err := fl.svc.mounted(mnt, fsys); err != nil {
+		unmount(server, mnt, log)
+		return err
+	}
 
 	served := make(chan struct{})
 	go func() { server.Wait(); close(served) }()
 	select {
 	case sig := <-sigs:
 		log.Info("unmounting", "signal", sig.String())
+		fl.svc.stopping(mnt)
 		unmount(server, mnt, log)
 		<-served
 	case <-served:
 		log.Info("unmounted from outside", "mountpoint", mnt)
+		fl.svc.stopping(mnt)
 	}
 	drainCtx, cancel := context.WithTimeout(context.Background(), c.DrainTimeout)
 	defer cancel()
