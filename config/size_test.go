@@ -32,11 +32,11 @@ func TestParseSize(t *testing.T) {
 		{in: "1.5GiB", want: 3 << 29},
 		{in: "0.5K", want: 512},
 		{in: "8388607TiB", want: 8388607 << 40},
-		{in: "1.5", bad: true},          // half a byte
-		{in: "0.0001K", bad: true},      // a fraction of a byte
-		{in: "-1", bad: true},           // negative
-		{in: "-1GiB", bad: true},        // negative
-		{in: "8388608TiB", bad: true},   // 2^63: overflow
+		{in: "1.5", bad: true},        // half a byte
+		{in: "0.0001K", bad: true},    // a fraction of a byte
+		{in: "-1", bad: true},         // negative
+		{in: "-1GiB", bad: true},      // negative
+		{in: "8388608TiB", bad: true}, // 2^63: overflow
 		{in: "9223372036854775808", bad: true},
 		{in: "", bad: true},
 		{in: "GiB", bad: true},

@@ -10,5 +10,6 @@ func subcommands() []*cobra.Command {
 		newStatusCmd(),
 		newSyncCmd(),
 		newURLCmd(),
+		newVersionCmd(),
 	}
 }

@@ -31,5 +31,6 @@ token, caches) from PAN123FS_STATE_DIR.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(subcommands()...)
+	setVersion(root)
 	return root
 }
