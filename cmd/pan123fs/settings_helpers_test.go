@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/pan123fs/pan123fs/remote"
 )
 
 // cleanEnv is the test's environment without any variable that gives
@@ -71,4 +73,13 @@ func startMountEnv(t *testing.T, mnt string, env []string, stderr io.Writer, arg
 		}
 		require.True(t, time.Now().Before(deadline), "mount did not appear in mountinfo")
 	}
+}
+
+// checkerAs is checker for an emulator that gives tokens to one client
+// only.
+func checkerAs(t *testing.T, url, id, secret string) *remote.Client {
+	rc, err := remote.New(remote.Config{BaseURL: url, ClientID: id, ClientSecret: secret,
+		StateDir: t.TempDir(), Logger: quietLogger(t)})
+	require.NoError(t, err)
+	return rc
 }
