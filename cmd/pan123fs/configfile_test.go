@@ -114,3 +114,26 @@ write-back = "10ms"
 	_, ok := remoteTree(t, rc)["made"]
 	assert.True(t, ok, "the folder is on the emulator that PAN123_API_BASE names")
 }
+
+// Sizes in human units reach the settings from the command line, the
+// environment and the file alike: a read-ahead below 4096 bytes is
+// refused naming the bytes it came to.
+func TestHumanSizesThroughTheCommand(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing")
+	conf := writeFile(t, t.TempDir(), "config.toml", "read-ahead = \"1kB\"\n", 0o600)
+	for _, tc := range []struct {
+		env  []string
+		args []string
+		want string
+	}{
+		{args: []string{"--read-ahead", "2K"}, want: "--read-ahead 2048: at least 4096 bytes"},
+		{env: []string{"PAN123FS_READ_AHEAD=3KiB"}, want: "--read-ahead 3072: at least 4096 bytes"},
+		{args: []string{"--config", conf}, want: "--read-ahead 1000: at least 4096 bytes"},
+		{args: []string{"--read-ahead", "-1M"}, want: `invalid argument "-1M" for "--read-ahead" flag`},
+		{args: []string{"--cache-max-size", "lots"}, want: `invalid argument "lots" for "--cache-max-size" flag`},
+	} {
+		out, err := runWith(t, cleanEnv(t, tc.env...), append([]string{"mount", missing, "--emulator", "--state-dir", t.TempDir()}, tc.args...)...)
+		require.Error(t, err)
+		assert.Contains(t, out, tc.want, "env %v args %v", tc.env, tc.args)
+	}
+}
