@@ -125,7 +125,7 @@ func (s *serviceFlags) applySettings(f *pflag.FlagSet) error {
 
 // configFilePath is the config file to read and whether it must exist:
 // --config, else $PAN123FS_CONFIG, else the default place, which may be
-// missing.
+// missing or out of reach.
 func (s *serviceFlags) configFilePath() (string, bool) {
 	if s.configPath != "" {
 		return s.configPath, true
@@ -152,12 +152,13 @@ func (s *serviceFlags) loadConfigFile(f *pflag.FlagSet) (map[string]string, stri
 	if path == "" {
 		return nil, "", nil
 	}
-	var raw map[string]any
-	_, err := toml.DecodeFile(path, &raw)
-	if errors.Is(err, os.ErrNotExist) && !required {
+	if _, err := os.Stat(path); err != nil && !required {
+		// Not there, or behind a folder we may not enter (HOME of
+		// another user): no default file.
 		return nil, path, nil
 	}
-	if err != nil {
+	var raw map[string]any
+	if _, err := toml.DecodeFile(path, &raw); err != nil {
 		return nil, path, fmt.Errorf("config file %s: %w", path, err)
 	}
 	if _, ok := raw["client-secret"]; ok {
