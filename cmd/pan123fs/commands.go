@@ -11,5 +11,6 @@ func subcommands() []*cobra.Command {
 		newStatusCmd(),
 		newSyncCmd(),
 		newURLCmd(),
+		newVersionCmd(),
 	}
 }

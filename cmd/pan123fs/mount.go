@@ -32,7 +32,8 @@ type mountFlags struct {
 	umask, fileMode, dirMode                  string
 	cpuProfile                                string
 	cfg                                       config.Config
-	svc                                       service // --daemon; readiness to the parent and systemd (daemon.go)
+	svc                                       service      // --daemon; readiness to the parent and systemd (daemon.go)
+	src                                       serviceFlags // config file, environment, secret file, log
 }
 
 func newMountCmd() *cobra.Command {
@@ -81,18 +82,23 @@ be put there. See SEMANTICS.md for what every operation does.`,
 	f.DurationVar(&c.DrainTimeout, "drain-timeout", def.DrainTimeout, "how long unmounting waits for queued deletes")
 	f.StringVar(&c.Mount.Subtype, "subtype", def.Mount.Subtype, "FUSE subtype: the mount table shows fuse.SUBTYPE; the default makes desktops treat the mount as remote (no thumbnails by default); pan123fs shows fuse.pan123fs")
 	f.DurationVar(&c.OpTimeout, "op-timeout", def.OpTimeout, "how long an operation waits for 123pan before it fails with EIO (Ctrl-C ends lookups, listings and reads sooner)")
-	f.Int64Var(&c.Cache.MaxBytes, "cache-max-size", def.Cache.MaxBytes, "bytes of downloaded content kept in the block cache")
-	f.Int64Var(&c.Mount.ReadAhead, "read-ahead", def.Mount.ReadAhead, "bytes the kernel reads ahead of sequential reads (above 128 KiB only as root)")
+	f.Var(config.NewSize(&c.Cache.MaxBytes, def.Cache.MaxBytes), "cache-max-size", "downloaded content kept in the block cache (e.g. 2GiB, 512M)")
+	f.Var(config.NewSize(&c.Mount.ReadAhead, def.Mount.ReadAhead), "read-ahead", "how far the kernel reads ahead of sequential reads (above 128KiB only as root)")
 	f.IntVar(&c.Upload.Workers, "uploads", def.Upload.Workers, "background uploads at once (write-back, retries, recovery)")
 	f.StringVar(&fl.cpuProfile, "cpu-profile", "", "write a CPU profile of the mount to FILE (for performance work)")
-	f.Int64Var(&c.Spool.MaxBytes, "spool-max-size", def.Spool.MaxBytes, "bytes the spool may hold (0 = limited by free disk space only)")
+	f.Var(config.NewSize(&c.Spool.MaxBytes, def.Spool.MaxBytes), "spool-max-size", "what the spool may hold (0 = limited by free disk space only)")
 	addServiceFlags(f, &fl.svc)
+	fl.src.bind(cmd)
 	return cmd
 }
 
 func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
-	log := newLogger(fl.debug)
-	if fl.clientSecret != "" {
+	log, closeLog, err := fl.src.logger(fl.debug)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	if fl.src.sources["client-secret"] == fromCommandLine {
 		warnSecretOnCommandLine(log)
 	}
 	if fl.cpuProfile != "" {
