@@ -51,3 +51,19 @@ bench-upload: build
 .PHONY: bench
 bench: build
 	$(GO) run ./tools/bench -pan123fs $(BIN) $(BENCHFLAGS)
+
+# Install the binary, and the mount helper links where mount(8) looks for
+# them (util-linux searches /sbin, /sbin/fs.d and /sbin/fs; on Debian /sbin
+# is /usr/sbin): `mount -t fuse.pan123fs` and fstab lines of that type run
+# mount.fuse.pan123fs, `mount -t pan123fs` runs mount.pan123fs.
+PREFIX  ?= /usr/local
+SBINDIR ?= /sbin
+HELPERS := mount.fuse.pan123fs mount.pan123fs
+.PHONY: install uninstall
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/pan123fs
+	install -d $(DESTDIR)$(SBINDIR)
+	for h in $(HELPERS); do ln -sfn $(PREFIX)/bin/pan123fs $(DESTDIR)$(SBINDIR)/$$h; done
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/pan123fs $(addprefix $(DESTDIR)$(SBINDIR)/,$(HELPERS))

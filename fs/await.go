@@ -16,6 +16,7 @@ var errUploadStalled = errors.New("the service took nothing within the time limi
 // uploadMark is what shows that an upload moves on.
 type uploadMark struct {
 	done     int64
+	beats    uint64
 	attempts int
 	state    spool.State
 }
@@ -23,7 +24,7 @@ type uploadMark struct {
 func (n *fileNode) mark() uploadMark {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return uploadMark{n.done, n.attempts, n.state}
+	return uploadMark{n.done, n.beats, n.attempts, n.state}
 }
 
 // awaitUpload uploads the file now (uploadOrRetry) and waits for the outcome,

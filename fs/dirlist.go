@@ -26,17 +26,20 @@ var errListingTimedOut = errors.New("listing the folder took too long")
 type listLoad struct {
 	started time.Time
 	done    chan struct{}
-	err     error       // set before done is closed
-	warned  atomic.Bool // an old listing was served meanwhile, and said so
+	told    chan struct{} // closed after done, once the kernel is told of the changes (notify.go)
+	err     error         // set before done is closed
+	warned  atomic.Bool   // an old listing was served meanwhile, and said so
 }
 
 // load makes sure d.children holds a listing: the cached one while it is
 // fresh, else a new one from list calls. The list calls run in the
 // background, without d.mu, so that lookups, Getattr and the operations on
 // other names of the folder never wait for them; callers wait for the
-// listing until ctx ends (the kernel's interrupt, the operation's time
-// limit). When the API is slow or down and an expired listing is at hand,
-// that listing is served, with a log line, instead of an error.
+// listing until it ends (it is abandoned when no entry comes for the
+// operation time limit: a large folder takes longer in all) or ctx ends
+// (the kernel's interrupt; the operation's own limit is held meanwhile).
+// When the API is slow or down and an expired listing is at hand, that
+// listing is served, with a log line, instead of an error.
 func (d *dirNode) load(ctx context.Context) error {
 	d.mu.Lock()
 	if d.removed {
@@ -55,7 +58,7 @@ func (d *dirNode) load(ctx context.Context) error {
 	}
 	ld := d.loading
 	if ld == nil {
-		ld = &listLoad{started: now, done: make(chan struct{})}
+		ld = newListLoad(now)
 		d.loading = ld
 		go d.runLoad(ld, d.edits)
 	}
@@ -67,6 +70,9 @@ func (d *dirNode) load(ctx context.Context) error {
 		wait = 0
 	}
 	d.mu.Unlock()
+	// The listing is bounded by its own progress (runLoad); the caller's
+	// time limit waits meanwhile, and starts again once it is there.
+	defer holdLimit(ctx)()
 
 	var slow <-chan time.Time
 	if stale {
@@ -147,6 +153,11 @@ func (d *dirNode) runLoad(ld *listLoad, since uint64) {
 	ld.err = err
 	close(ld.done)
 	d.tellKernel(ch)
+	close(ld.told)
+}
+
+func newListLoad(now time.Time) *listLoad {
+	return &listLoad{started: now, done: make(chan struct{}), told: make(chan struct{})}
 }
 
 // mergeLocked makes entries, listed from the service after the folder's edit

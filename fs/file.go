@@ -44,6 +44,7 @@ type fileNode struct {
 	seq      uint64      // journal order; GUARDED_BY(mu)
 	attempts int         // failed upload attempts in a row; GUARDED_BY(mu)
 	done     int64       // bytes of the running upload sent; GUARDED_BY(mu)
+	beats    uint64      // progress reports of the running upload, answers while it completes included; GUARDED_BY(mu)
 	resume   string      // the backend's token of an upload a restart may resume; GUARDED_BY(mu)
 	refused  bool        // the service refused the upload for good; GUARDED_BY(mu)
 	jstate   spool.State // the state last journaled; GUARDED_BY(mu)

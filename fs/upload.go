@@ -299,6 +299,7 @@ func (n *fileNode) uploadHooks(path string) (started func(string), progress func
 	progress = func(done int64) {
 		n.mu.Lock()
 		n.done = done
+		n.beats++
 		n.mu.Unlock()
 	}
 	return started, progress

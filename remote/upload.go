@@ -24,8 +24,12 @@ type UploadInput struct {
 	Size     int64
 	MD5      string // hex md5 of the whole file
 	// Progress, if set, gets the bytes sent so far: monotonic, ending at
-	// Size on success, never counting a retried slice twice. Calls are
-	// serialized but come from upload goroutines: keep it quick.
+	// Size on success, never counting a retried slice twice. Once every
+	// slice is sent it is called again with Size whenever the service
+	// answers while it finishes the upload (verifying, or not completed
+	// yet), so that a caller can tell a slow completion from a dead
+	// service. Calls are serialized but come from upload goroutines: keep
+	// it quick.
 	Progress func(done int64)
 	// Started, if set, is called once create has opened an upload (not on
 	// reuse), before any slice is sent: journal its arguments to resume
@@ -261,6 +265,11 @@ func (c *Client) complete(ctx context.Context, pid string, in *UploadInput) (str
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, c.asyncTO)
 	defer cancel()
+	beat := func() { // the service answered: the upload is alive
+		if in.Progress != nil {
+			in.Progress(in.Size)
+		}
+	}
 	timedOut := func(err error) error {
 		if parent.Err() == nil && ctx.Err() != nil {
 			return fmt.Errorf("remote: upload of %q not completed within %v: %w", in.Name, c.asyncTO, err)
@@ -281,6 +290,7 @@ func (c *Client) complete(ctx context.Context, pid string, in *UploadInput) (str
 		if !errors.Is(err, ErrVerifying) || ctx.Err() != nil {
 			break
 		}
+		beat()
 		if serr := backoff.Sleep(ctx, c.clock, c.asyncPoll); serr != nil {
 			break
 		}
@@ -309,6 +319,7 @@ func (c *Client) complete(ctx context.Context, pid string, in *UploadInput) (str
 			return "", timedOut(err)
 		}
 		if !res.Completed {
+			beat()
 			continue
 		}
 		if res.FileID != "" {

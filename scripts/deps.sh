@@ -2,7 +2,7 @@
 # Installs what building, mounting and testing pan123fs need on a Debian
 # machine: Go (expected at /usr/local/go or on PATH), fuse3 (fusermount3),
 # and with --test what the tests drive: GLib's gio, Xvfb, xdotool, PCManFM,
-# promtool.
+# promtool, systemd-analyze.
 set -euo pipefail
 export PATH=/usr/local/go/bin:$PATH
 
@@ -36,6 +36,8 @@ if [ "${1:-}" = --test ]; then
 	# server on loopback scrape a mount; Debian ships promtool only inside
 	# the prometheus package (about 95 MB installed; no service is started).
 	need promtool prometheus
+	# systemd-analyze verify checks contrib/systemd's units.
+	need systemd-analyze systemd
 fi
 
 if [ ! -e /dev/fuse ]; then

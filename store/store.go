@@ -116,7 +116,10 @@ type PutRequest struct {
 	// restart, say) can resume this one. It is called only when resuming
 	// would save something.
 	Started func(token string)
-	// Progress, if set, receives the bytes sent so far.
+	// Progress, if set, receives the bytes sent so far whenever the upload
+	// moves on: a part sent, or (with the same figure again) the service
+	// answering while it finishes the upload, so that a caller can tell a
+	// slow service from a dead one.
 	Progress func(done int64)
 }
 

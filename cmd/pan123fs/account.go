@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/pan123fs/pan123fs/config"
 	pfs "github.com/pan123fs/pan123fs/fs"
 	"github.com/pan123fs/pan123fs/remote/emulator"
 	"github.com/pan123fs/pan123fs/remote/wire"
@@ -22,7 +23,7 @@ type accountFlags struct {
 
 func (a *accountFlags) register(f *pflag.FlagSet) {
 	f.BoolVar(&a.member, "member", false, "emulate a member (vip) account: more space and direct-link traffic, an SVIP entry in vipInfo")
-	f.Int64Var(&a.directTraffic, "direct-traffic", 0, "direct-link traffic allowance in bytes that downloads use up (default 10 GiB, 1 TiB with --member)")
+	f.Var(config.NewSize(&a.directTraffic, 0), "direct-traffic", "direct-link traffic allowance that downloads use up (default 10GiB, 1TiB with --member)")
 	f.DurationVar(&a.developerEnds, "developer-ends-in", emulator.DefaultDeveloperTerm, "how long after start the developer entitlement (developerInfo.endTime) ends; negative: ended that long ago")
 }
 

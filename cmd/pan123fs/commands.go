@@ -7,8 +7,10 @@ func subcommands() []*cobra.Command {
 	return []*cobra.Command{
 		newEmulatorCmd(),
 		newMountCmd(),
+		newRefreshCmd(),
 		newStatusCmd(),
 		newSyncCmd(),
 		newURLCmd(),
+		newVersionCmd(),
 	}
 }

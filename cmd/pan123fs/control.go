@@ -24,6 +24,7 @@ import (
 //	GET  /status          → fs.Status as JSON
 //	GET  /metrics         → the mount's Prometheus metrics (as --metrics-addr serves them)
 //	POST /sync?timeout=D  → 200 once what was pending is on 123pan; 500 with the reason otherwise
+//	POST /refresh?path=P[&recursive=1] → fs.Refreshed as JSON once P's folder is listed again (refresh.go)
 
 const controlXattr = "user.pan123.control"
 
@@ -56,6 +57,7 @@ func serveControl(path string, fsys *pfs.FS, metrics http.Handler, log *slog.Log
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	mux.HandleFunc("POST /refresh", serveRefresh(fsys))
 	srv := &http.Server{Handler: mux}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

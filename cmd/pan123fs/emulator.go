@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pan123fs/pan123fs/config"
 	"github.com/pan123fs/pan123fs/remote/emulator"
 )
 
@@ -107,7 +108,7 @@ Control endpoints (no auth, not counted, never faulted):
 	f.StringVar(&dataDir, "data", "", "directory for blobs and state, kept across restarts (default: a temporary directory removed on exit)")
 	f.StringVar(&clientID, "client-id", "", "the only client ID that gets a token (default: any non-empty pair is accepted)")
 	f.StringVar(&clientSecret, "client-secret", "", "the client secret that goes with --client-id")
-	f.Int64Var(&sliceSize, "slice-size", emulator.DefaultSliceSize, "slice size in bytes that create hands out")
+	f.Var(config.NewSize(&sliceSize, emulator.DefaultSliceSize), "slice-size", "slice size that create hands out (bytes, or 16MiB...)")
 	f.StringVar(&qpsList, "qps", "", "per-endpoint rate limits, e.g. delete=1,list=4,create=2 (names: "+strings.Join(emulator.QPSNames(), ", ")+")")
 	f.StringVar(&faultList, "faults", "", "fault probabilities per API call or slice PUT, e.g. 5xx=0.1,reset=0.05,429=0.1,slow=0.05,verifying=0.2")
 	f.DurationVar(&tokenTTL, "token-ttl", emulator.DefaultTokenTTL, "lifetime of access tokens")

@@ -33,6 +33,8 @@ type mountFlags struct {
 	umask, fileMode, dirMode                  string
 	cpuProfile                                string
 	cfg                                       config.Config
+	svc                                       service      // --daemon; readiness to the parent and systemd (daemon.go)
+	src                                       serviceFlags // config file, environment, secret file, log
 }
 
 func newMountCmd() *cobra.Command {
@@ -53,7 +55,7 @@ close(2) returns only once the file is on 123pan, and fails if it could not
 be put there. See SEMANTICS.md for what every operation does.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runMount(cmd.Context(), args[0], &fl)
+			return runService(cmd.Context(), args[0], &fl)
 		},
 	}
 	f := cmd.Flags()
@@ -81,18 +83,24 @@ be put there. See SEMANTICS.md for what every operation does.`,
 	f.DurationVar(&c.DrainTimeout, "drain-timeout", def.DrainTimeout, "how long unmounting waits for queued deletes")
 	f.StringVar(&c.Mount.Subtype, "subtype", def.Mount.Subtype, "FUSE subtype: the mount table shows fuse.SUBTYPE; the default makes desktops treat the mount as remote (no thumbnails by default); pan123fs shows fuse.pan123fs")
 	f.DurationVar(&c.OpTimeout, "op-timeout", def.OpTimeout, "how long an operation waits for 123pan before it fails with EIO (Ctrl-C ends lookups, listings and reads sooner)")
-	f.Int64Var(&c.Cache.MaxBytes, "cache-max-size", def.Cache.MaxBytes, "bytes of downloaded content kept in the block cache")
-	f.Int64Var(&c.Mount.ReadAhead, "read-ahead", def.Mount.ReadAhead, "bytes the kernel reads ahead of sequential reads (above 128 KiB only as root)")
+	f.Var(config.NewSize(&c.Cache.MaxBytes, def.Cache.MaxBytes), "cache-max-size", "downloaded content kept in the block cache (e.g. 2GiB, 512M)")
+	f.Var(config.NewSize(&c.Mount.ReadAhead, def.Mount.ReadAhead), "read-ahead", "how far the kernel reads ahead of sequential reads (above 128KiB only as root)")
 	f.IntVar(&c.Upload.Workers, "uploads", def.Upload.Workers, "background uploads at once (write-back, retries, recovery)")
 	f.StringVar(&fl.cpuProfile, "cpu-profile", "", "write a CPU profile of the mount to FILE (for performance work)")
-	f.Int64Var(&c.Spool.MaxBytes, "spool-max-size", def.Spool.MaxBytes, "bytes the spool may hold (0 = limited by free disk space only)")
+	f.Var(config.NewSize(&c.Spool.MaxBytes, def.Spool.MaxBytes), "spool-max-size", "what the spool may hold (0 = limited by free disk space only)")
+	addServiceFlags(f, &fl.svc)
 	addMetricsFlags(f, &c.Metrics)
+	fl.src.bind(cmd)
 	return cmd
 }
 
 func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
-	log := newLogger(fl.debug)
-	if fl.clientSecret != "" {
+	log, closeLog, err := fl.src.logger(fl.debug)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	if fl.src.sources["client-secret"] == fromCommandLine {
 		warnSecretOnCommandLine(log)
 	}
 	if fl.cpuProfile != "" {
@@ -153,6 +161,9 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 	if err != nil {
 		return err
 	}
+	if err := fl.svc.checkCredentials(ctx, func(ctx context.Context) error { _, err := rc.UserInfo(ctx); return err }, c.OpTimeout); err != nil {
+		return err
+	}
 	if autoProfile {
 		detectRateProfile(ctx, rc, c.OpTimeout, log)
 	}
@@ -200,6 +211,7 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 		return err
 	}
 	defer stopMetrics()
+	defer forgetOnHangup(fsys, log)()
 	// Caught from before the mount: a signal that came between the mount and
 	// the wait below would kill the process and leave the mount behind.
 	sigs := make(chan os.Signal, 1)
@@ -214,16 +226,22 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 		return fmt.Errorf("mount %s: %w", mnt, err)
 	}
 	log.Info("mounted", "mountpoint", mnt, "state", state)
+	if err := fl.svc.mounted(mnt, fsys); err != nil {
+		unmount(server, mnt, log)
+		return err
+	}
 
 	served := make(chan struct{})
 	go func() { server.Wait(); close(served) }()
 	select {
 	case sig := <-sigs:
 		log.Info("unmounting", "signal", sig.String())
+		fl.svc.stopping(mnt)
 		unmount(server, mnt, log)
 		<-served
 	case <-served:
 		log.Info("unmounted from outside", "mountpoint", mnt)
+		fl.svc.stopping(mnt)
 	}
 	drainCtx, cancel := context.WithTimeout(context.Background(), c.DrainTimeout)
 	defer cancel()

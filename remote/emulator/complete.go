@@ -14,8 +14,9 @@ import (
 
 // handleUploadComplete is POST /upload/v1/oss/file/upload_complete. It
 // concatenates the slices, checks the md5 against create's etag, and then
-// creates the file at once (one slice up to AsyncAbove) or after AsyncDelay
-// (several slices, or one larger slice).
+// creates the file at once (one slice up to AsyncAbove) or, for several
+// slices or one larger slice, answers async at once and does the joining,
+// the check and, AsyncDelay later, the creation in the background.
 func (s *Server) handleUploadComplete(c *call) (any, *apiError) {
 	var req wire.PreuploadRequest
 	if ae := c.decode(&req, "preuploadID"); ae != nil {
@@ -54,7 +55,25 @@ func (s *Server) handleUploadComplete(c *call) (any, *apiError) {
 	}
 	p.completing = true
 	s.mu.Unlock()
+	if !async {
+		return s.completeUpload(p, files, false)
+	}
+	// An asynchronous completion answers at once, as 123pan does: the
+	// slices are joined and hashed in the background, and
+	// upload_async_result says "not yet" meanwhile.
+	if !s.goBackground(func() { s.completeUpload(p, files, true) }) {
+		s.mu.Lock()
+		p.completing = false
+		s.mu.Unlock()
+		return nil, errf(wire.CodeInternal, "emulator is closing")
+	}
+	return wire.UploadCompleteData{Async: true}, nil
+}
 
+// completeUpload joins and hashes p's slices (files) and creates the file,
+// at once or (async) after AsyncDelay. A failure of an asynchronous
+// completion fails the preupload, for upload_async_result to report.
+func (s *Server) completeUpload(p *preupload, files []string, async bool) (any, *apiError) {
 	tmp, sum, err := s.assemble(files)
 
 	s.mu.Lock()
@@ -66,7 +85,15 @@ func (s *Server) handleUploadComplete(c *call) (any, *apiError) {
 	}
 	if err != nil {
 		s.log.Error("assembling upload", "pre", short(p.ID), "err", err)
-		return nil, errf(wire.CodeInternal, "storage error while assembling the upload: %v", err)
+		ae := errf(wire.CodeInternal, "storage error while assembling the upload: %v", err)
+		if async && !s.closed {
+			np := *p
+			np.State, np.FailCode, np.FailMsg = preFailed, ae.code, ae.msg
+			if cerr := s.commitLocked(&op{Pre: &np}); cerr != nil {
+				s.log.Error("recording a failed upload", "pre", short(p.ID), "err", cerr)
+			}
+		}
+		return nil, ae
 	}
 	if sum != p.Etag {
 		os.Remove(tmp)

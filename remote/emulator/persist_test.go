@@ -87,6 +87,12 @@ func TestPersistenceSurvivesKill(t *testing.T) {
 	c := e1.create("", "big.jpg", big)
 	e1.putSlices(c.PreuploadID, c.SliceSize, big)
 	e1.ok("POST", wire.PathUploadComplete, map[string]string{"preuploadID": c.PreuploadID}, nil)
+	waitFor(t, "the slices to be joined in the background", func() bool {
+		e1.s.mu.Lock()
+		defer e1.s.mu.Unlock()
+		p := e1.s.st.pres[c.PreuploadID]
+		return p != nil && p.State == preAssembled
+	})
 	// "Kill": copy the directory while the server still runs, then tear the
 	// journal's last line as an interrupted write would.
 	killed := t.TempDir()

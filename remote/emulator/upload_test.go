@@ -158,7 +158,22 @@ func TestUploadMD5Mismatch(t *testing.T) {
 			c := e.create("", "x.jpg", data)
 			other := randBytes(size, 3)
 			e.putSlices(c.PreuploadID, c.SliceSize, other)
-			msg := e.fail(1, "POST", wire.PathUploadComplete, map[string]string{"preuploadID": c.PreuploadID})
+			var msg string
+			if size <= 1024 {
+				// one slice: completed at once, so refused at once
+				msg = e.fail(1, "POST", wire.PathUploadComplete, map[string]string{"preuploadID": c.PreuploadID})
+			} else {
+				// several slices: completion is asynchronous, and the
+				// check's failure is what upload_async_result answers
+				var d wire.UploadCompleteData
+				e.ok("POST", wire.PathUploadComplete, map[string]string{"preuploadID": c.PreuploadID}, &d)
+				assert.True(t, bool(d.Async))
+				waitFor(t, "the check to fail", func() bool {
+					env := e.call("POST", wire.PathUploadAsyncResult, map[string]string{"preuploadID": c.PreuploadID}, nil)
+					msg = env.Message
+					return env.Code == 1
+				})
+			}
 			assert.Contains(t, msg, "md5")
 			assert.Empty(t, e.listAll(""))
 			// Discarded: every later call fails, the name is free.
