@@ -145,9 +145,10 @@ type FS struct {
 	root     *dirNode
 	acct     *accountView // user/info for statfs and status (account.go)
 
-	localIno atomic.Uint64 // inode numbers for nodes not on the service yet
-	served   atomic.Bool   // the kernel has the mount: it may be told of changes (notify.go)
-	counters counters
+	localIno  atomic.Uint64 // inode numbers for nodes not on the service yet
+	served    atomic.Bool   // the kernel has the mount: it may be told of changes (notify.go)
+	trashTold atomic.Bool   // the refusal of a desktop trash was logged at info level (trash.go)
+	counters  counters
 
 	defMu   sync.Mutex
 	waiting map[string]*waitingDelete // ID → delete waiting for its readers' close (deferred.go); GUARDED_BY(defMu)

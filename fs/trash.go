@@ -3,6 +3,7 @@ package fs
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"syscall"
 
@@ -38,12 +39,17 @@ func isUserTrashName(name string) bool {
 }
 
 // refuseTrash is errTrashRefused when name, in d, is or is inside a trash
-// folder, logged so that the user learns why.
+// folder, logged so that the user learns why: at info level the first
+// time, at debug level after that (a desktop tries again and again).
 func (d *dirNode) refuseTrash(op, name string) error {
 	if !(d == d.fsys.root && isTrashName(name)) && !d.inTrash() {
 		return nil
 	}
-	d.fsys.log.Info("refusing a desktop trash on the mount: delete the file instead (it then leaves the web)",
+	level := slog.LevelDebug
+	if d.fsys.trashTold.CompareAndSwap(false, true) {
+		level = slog.LevelInfo
+	}
+	d.fsys.log.Log(context.Background(), level, "refusing a desktop trash on the mount: delete the file instead (it then leaves the web)",
 		"op", op, "name", name)
 	return errTrashRefused
 }
