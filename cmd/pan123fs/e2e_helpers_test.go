@@ -101,6 +101,13 @@ func startMountLogging(t *testing.T, mnt string, stderr io.Writer, args ...strin
 	cmd := exec.Command(binary, append([]string{"mount", mnt}, args...)...)
 	cmd.Env = append(os.Environ(), "PAN123_CLIENT_ID=e2e", "PAN123_CLIENT_SECRET=e2e-secret")
 	cmd.Stderr = stderr
+	return waitForMount(t, cmd, mnt)
+}
+
+// waitForMount starts cmd, a `pan123fs mount` of mnt, and waits until mnt is
+// in /proc/self/mountinfo; the mount is taken down at the end of the test.
+func waitForMount(t *testing.T, cmd *exec.Cmd, mnt string) *mountProc {
+	t.Helper()
 	require.NoError(t, cmd.Start())
 	p := &mountProc{cmd: cmd, mnt: mnt, done: make(chan error, 1)}
 	go func() { p.done <- cmd.Wait() }()

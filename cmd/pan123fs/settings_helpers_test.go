@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -57,22 +56,7 @@ func startMountEnv(t *testing.T, mnt string, env []string, stderr io.Writer, arg
 	cmd := exec.Command(binary, append([]string{"mount", mnt}, args...)...)
 	cmd.Env = env
 	cmd.Stderr = stderr
-	require.NoError(t, cmd.Start())
-	p := &mountProc{cmd: cmd, mnt: mnt, done: make(chan error, 1)}
-	go func() { p.done <- cmd.Wait() }()
-	t.Cleanup(func() { p.stop(t) })
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if ok, _ := isMounted(mnt); ok {
-			return p
-		}
-		select {
-		case err := <-p.done:
-			p.done <- err
-			t.Fatalf("pan123fs mount exited before mounting: %v", err)
-		default:
-		}
-		require.True(t, time.Now().Before(deadline), "mount did not appear in mountinfo")
-	}
+	return waitForMount(t, cmd, mnt)
 }
 
 // checkerAs is checker for an emulator that gives tokens to one client
