@@ -174,9 +174,7 @@ func TestSingleSliceAsync(t *testing.T) {
 		cr, err := tg.c.Create(ctx, dir, "big-single.png", md5hex(b), int64(len(b)))
 		require.NoError(t, err)
 		require.Greater(t, cr.SliceSize, int64(len(b)), "one slice")
-		u, err := tg.c.GetUploadURL(ctx, cr.PreuploadID, 1)
-		require.NoError(t, err)
-		require.NoError(t, tg.c.PutSlice(ctx, u, bytes.NewReader(b), int64(len(b))))
+		tg.sendSlices(t, cr.PreuploadID, b, cr.SliceSize, 1)
 		d, err := tg.c.UploadComplete(ctx, cr.PreuploadID)
 		require.NoError(t, err)
 		id := string(d.FileID)
@@ -237,13 +235,7 @@ func TestAsyncCompletion(t *testing.T) {
 		require.NoError(t, err)
 		require.False(t, cr.Reuse)
 		require.Equal(t, slice, cr.SliceSize)
-		for no := 1; no <= 3; no++ {
-			u, err := tg.c.GetUploadURL(ctx, cr.PreuploadID, no)
-			require.NoError(t, err, "get_upload_url %d", no)
-			off := int64(no-1) * slice
-			n := min(slice, int64(len(b))-off)
-			require.NoError(t, tg.c.PutSlice(ctx, u, bytes.NewReader(b[off:off+n]), n), "PUT slice %d", no)
-		}
+		tg.sendSlices(t, cr.PreuploadID, b, slice, 1, 2, 3)
 		parts, err := tg.c.ListUploadParts(ctx, cr.PreuploadID)
 		require.NoError(t, err)
 		require.Len(t, parts, 3, "list_upload_parts after three slices")
@@ -287,12 +279,7 @@ func TestResumeReadsStringPartNumbers(t *testing.T) {
 		cr, err := tg.c.Create(ctx, dir, "resumed.bin", md5hex(b), int64(len(b)))
 		require.NoError(t, err)
 		require.False(t, cr.Reuse)
-		for no := 1; no <= 2; no++ { // two of four slices, then "the process dies"
-			u, err := tg.c.GetUploadURL(ctx, cr.PreuploadID, no)
-			require.NoError(t, err)
-			off := int64(no-1) * slice
-			require.NoError(t, tg.c.PutSlice(ctx, u, bytes.NewReader(b[off:off+slice]), slice), "PUT slice %d", no)
-		}
+		tg.sendSlices(t, cr.PreuploadID, b, slice, 1, 2) // two of four slices, then "the process dies"
 		a := tg.raw(t, tg.token(t), http.MethodPost, wire.PathListUploadParts, nil, wire.PreuploadRequest{PreuploadID: cr.PreuploadID})
 		require.Equal(t, wire.CodeOK, a.Code, "list_upload_parts: %v", a)
 		var raw struct {
@@ -974,9 +961,7 @@ func TestMD5Mismatch(t *testing.T) {
 		cr, err := tg.c.Create(ctx, dir, "bad.bin", wrong, int64(len(b)))
 		require.NoError(t, err)
 		require.False(t, cr.Reuse)
-		u, err := tg.c.GetUploadURL(ctx, cr.PreuploadID, 1)
-		require.NoError(t, err)
-		require.NoError(t, tg.c.PutSlice(ctx, u, bytes.NewReader(b), int64(len(b))))
+		tg.sendSlices(t, cr.PreuploadID, b, cr.SliceSize, 1)
 		d, err := tg.c.UploadComplete(ctx, cr.PreuploadID)
 		if err == nil && !d.Completed {
 			// The verdict may come through upload_async_result.

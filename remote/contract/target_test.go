@@ -240,6 +240,19 @@ func bgContext() (context.Context, context.CancelFunc) {
 
 // folder makes a folder of a unique name under the root for t and deletes
 // it, with everything in it, when t ends.
+// sendSlices sends the slices numbered nos (from 1) of b, cut at slice
+// bytes, each to a presigned URL fetched just before its PUT.
+func (tg *target) sendSlices(t *testing.T, preuploadID string, b []byte, slice int64, nos ...int) {
+	t.Helper()
+	for _, no := range nos {
+		u, err := tg.c.GetUploadURL(t.Context(), preuploadID, no)
+		require.NoError(t, err, "get_upload_url %d", no)
+		off := int64(no-1) * slice
+		n := min(slice, int64(len(b))-off)
+		require.NoError(t, tg.c.PutSlice(t.Context(), u, bytes.NewReader(b[off:off+n]), n), "PUT slice %d", no)
+	}
+}
+
 func (tg *target) folder(t *testing.T) string {
 	t.Helper()
 	name := "pan123fs-contract-" + strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()) + "-" + randHex(4)
