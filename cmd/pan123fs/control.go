@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -100,4 +102,34 @@ func controlClient(mnt string) (*http.Client, error) {
 			return d.DialContext(ctx, "unix", sock)
 		},
 	}}, nil
+}
+
+// callControl sends method to path (with its query) on the control socket
+// of the mount at mnt. A refusal becomes an error naming what (the
+// mount's own reason); a JSON answer is decoded into out unless it is nil.
+func callControl(mnt, method, path, what string, out any) error {
+	hc, err := controlClient(mnt)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequest(method, "http://pan123fs"+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("talking to the mount: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("%s: %s", what, strings.TrimSpace(string(body)))
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("reading the mount's answer to %s: %w", what, err)
+	}
+	return nil
 }

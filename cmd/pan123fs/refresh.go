@@ -3,14 +3,12 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -79,26 +77,13 @@ func mountOf(p string) (root, rel string, err error) {
 
 // requestRefresh asks the mount at root to refresh rel.
 func requestRefresh(root, rel string, recursive bool) (*pfs.Refreshed, error) {
-	hc, err := controlClient(root)
-	if err != nil {
-		return nil, err
-	}
 	q := url.Values{"path": {rel}}
 	if recursive {
 		q.Set("recursive", "1")
 	}
-	resp, err := hc.Post("http://pan123fs/refresh?"+q.Encode(), "text/plain", nil)
-	if err != nil {
-		return nil, fmt.Errorf("talking to the mount: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(resp.Body)
-		return nil, fmt.Errorf("refresh: %s", strings.TrimSpace(string(body)))
-	}
 	var res pfs.Refreshed
-	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
-		return nil, fmt.Errorf("reading the mount's answer: %w", err)
+	if err := callControl(root, http.MethodPost, "/refresh?"+q.Encode(), "refresh", &res); err != nil {
+		return nil, err
 	}
 	return &res, nil
 }

@@ -44,18 +44,9 @@ entitlement ends (a WARNING within 14 days of it: the open API stops then).`,
 }
 
 func fetchStatus(mnt string) (*pfs.Status, error) {
-	hc, err := controlClient(mnt)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := hc.Get("http://pan123fs/status")
-	if err != nil {
-		return nil, fmt.Errorf("talking to the mount: %w", err)
-	}
-	defer resp.Body.Close()
 	var st pfs.Status
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		return nil, fmt.Errorf("reading the mount's status: %w", err)
+	if err := callControl(mnt, http.MethodGet, "/status", "status", &st); err != nil {
+		return nil, err
 	}
 	return &st, nil
 }
@@ -112,22 +103,12 @@ func newSyncCmd() *cobra.Command {
 done on 123pan. Exits 0 then; non-zero with the reason on timeout or failure.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			hc, err := controlClient(args[0])
-			if err != nil {
-				return err
-			}
-			url := "http://pan123fs/sync"
+			path := "/sync"
 			if timeout > 0 {
-				url += "?timeout=" + timeout.String()
+				path += "?timeout=" + timeout.String()
 			}
-			resp, err := hc.Post(url, "text/plain", nil)
-			if err != nil {
-				return fmt.Errorf("talking to the mount: %w", err)
-			}
-			defer resp.Body.Close()
-			body, _ := io.ReadAll(resp.Body)
-			if resp.StatusCode != http.StatusOK {
-				return fmt.Errorf("sync: %s", strings.TrimSpace(string(body)))
+			if err := callControl(args[0], http.MethodPost, path, "sync", nil); err != nil {
+				return err
 			}
 			fmt.Fprintln(os.Stdout, "synced")
 			return nil
