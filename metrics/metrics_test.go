@@ -80,7 +80,7 @@ func TestScrapeShowsWhatWasObserved(t *testing.T) {
 		`pan123fs_api_request_duration_seconds_count{endpoint="create"} 1`,
 		`pan123fs_token_renewals_total 1`,
 		`pan123fs_download_bytes_total 4096`,
-		`pan123fs_fuse_operations_total{op="mkdir"} 1`,
+		`pan123fs_fuse_operation_duration_seconds_count{op="mkdir"} 1`,
 		`pan123fs_fuse_errors_total{errno="EPERM",op="mkdir"} 1`,
 		`pan123fs_uploads_total 3`,
 		`pan123fs_upload_bytes_total 300`,

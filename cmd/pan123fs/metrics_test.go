@@ -111,10 +111,8 @@ func TestMetricsOfWriteReadRemove(t *testing.T) {
 	latencies, found := s.value("pan123fs_api_request_duration_seconds", "endpoint", "create")
 	assert.True(t, found && latencies == creates, "create latencies observed %v, create calls %v", latencies, creates)
 	for _, op := range []string{"lookup", "create", "write", "flush", "open", "unlink"} {
-		n, found := s.value("pan123fs_fuse_operations_total", "op", op)
-		assert.True(t, found && n >= 1, "FUSE %s requests: %v", op, n)
-		n, found = s.value("pan123fs_fuse_operation_duration_seconds", "op", op)
-		assert.True(t, found && n >= 1, "FUSE %s latencies: %v", op, n)
+		n, found := s.value("pan123fs_fuse_operation_duration_seconds", "op", op)
+		assert.True(t, found && n >= 1, "FUSE %s requests (the latency histogram's count): %v", op, n)
 	}
 	eperm, _ := s.value("pan123fs_fuse_errors_total", "op", "mkdir", "errno", "EPERM")
 	assert.GreaterOrEqual(t, eperm, 1.0, "mkdir of a trash folder answered EPERM")
