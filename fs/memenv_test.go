@@ -7,7 +7,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/pan123fs/pan123fs/store"
 	"github.com/pan123fs/pan123fs/store/memstore"
 )
 
@@ -50,5 +49,3 @@ func (e *memEnv) held(t *testing.T, folder string) map[string]string {
 	}
 	return out
 }
-
-var _ store.Backend = (*memstore.Store)(nil)
