@@ -18,6 +18,9 @@ type Status struct {
 	SpoolBytes     int64       `json:"spoolBytes"`
 	// Account is the last user/info answer (account.go); nil before one came.
 	Account *AccountStatus `json:"account,omitempty"`
+	// Rejected are the paths of the images moderation rejected, among the
+	// files the mount has seen (rejected.go).
+	Rejected []string `json:"rejected,omitempty"`
 }
 
 // Item is one file not yet on the service.
@@ -32,7 +35,7 @@ type Item struct {
 
 // Status reports the files on their way to the service and the deletes queued.
 func (f *FS) Status() Status {
-	st := Status{SpoolBytes: f.spool.Used(), Account: f.acct.status()}
+	st := Status{SpoolBytes: f.spool.Used(), Account: f.acct.status(), Rejected: f.rejected()}
 	if f.journal != nil {
 		st.DeletesPending = len(f.journal.PendingDeletes())
 	}

@@ -2,21 +2,36 @@ package fs
 
 import (
 	"context"
+	"strconv"
 	"syscall"
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/pan123fs/pan123fs/spool"
+	"github.com/pan123fs/pan123fs/store"
 )
 
-// Extended attributes (read-only): user.pan123.id, .url, .etag, .state.
+// Extended attributes (read-only): user.pan123.id, .url, .etag, .state;
+// and what the service says of the stored file: .customurl (the link on the
+// account's own domain, when it has one), .moderation (the moderation
+// verdict in the service's terms), .rejected ("yes" or "no") and .traffic
+// (bytes served from its links). The last three change on the service's
+// side, so each read of them asks the service afresh.
 const (
-	xattrID    = "user.pan123.id"
-	xattrURL   = "user.pan123.url"
-	xattrEtag  = "user.pan123.etag"
-	xattrState = "user.pan123.state"
+	xattrID         = "user.pan123.id"
+	xattrURL        = "user.pan123.url"
+	xattrEtag       = "user.pan123.etag"
+	xattrState      = "user.pan123.state"
+	xattrCustomURL  = "user.pan123.customurl"
+	xattrModeration = "user.pan123.moderation"
+	xattrRejected   = "user.pan123.rejected"
+	xattrTraffic    = "user.pan123.traffic"
 )
 
-var xattrNames = []string{xattrID, xattrURL, xattrEtag, xattrState}
+var xattrNames = []string{xattrID, xattrURL, xattrEtag, xattrState, xattrCustomURL,
+	xattrModeration, xattrRejected, xattrTraffic}
+
+// xattrFresh are the attributes read from a new Stat each time.
+var xattrFresh = map[string]bool{xattrModeration: true, xattrRejected: true, xattrTraffic: true}
 
 var (
 	_ = (fs.NodeGetxattrer)((*fileNode)(nil))
@@ -40,8 +55,46 @@ func (n *fileNode) xattr(name string) (string, bool) {
 			return string(spool.Synced), true
 		}
 		return string(n.state), true
+	case xattrCustomURL: // "" with no Link yet: Getxattr asks
+		return n.entry.OwnLink, n.id != "" && !n.dirty && (n.entry.OwnLink != "" || n.entry.Link == "")
+	case xattrModeration, xattrRejected, xattrTraffic: // Getxattr asks
+		return "", n.id != "" && !n.dirty
 	}
 	return "", false
+}
+
+// hostFact is one of the attributes xattrFresh names, from e.
+func hostFact(name string, e store.Entry) (string, bool) {
+	switch name {
+	case xattrModeration:
+		return e.Review, e.Review != ""
+	case xattrRejected:
+		if e.Rejected {
+			return "yes", true
+		}
+		return "no", true
+	case xattrTraffic:
+		return strconv.FormatInt(e.Traffic, 10), true
+	}
+	return "", false
+}
+
+// fresh asks the service for the file's entry anew, and keeps it when the
+// file still has that ID.
+func (n *fileNode) fresh(ctx context.Context) (store.Entry, error) {
+	n.mu.Lock()
+	id := n.id
+	n.mu.Unlock()
+	e, err := n.fsys.backend.Stat(ctx, id)
+	if err != nil {
+		return store.Entry{}, err
+	}
+	n.mu.Lock()
+	if n.id == id && !n.dirty {
+		n.entry = e
+	}
+	n.mu.Unlock()
+	return e, nil
 }
 
 // Getxattr answers the user.pan123.* attributes; ENODATA for others and for
@@ -51,7 +104,8 @@ func (n *fileNode) Getxattr(ctx context.Context, attr string, dest []byte) (uint
 	if !ok {
 		return 0, syscall.ENODATA
 	}
-	if attr == xattrURL && v == "" {
+	switch {
+	case (attr == xattrURL || attr == xattrCustomURL) && v == "":
 		ctx, cancel := n.fsys.waitCtx(ctx)
 		defer cancel()
 		e, err := n.link(ctx)
@@ -59,6 +113,21 @@ func (n *fileNode) Getxattr(ctx context.Context, attr string, dest []byte) (uint
 			return 0, n.fsys.toErrno("getxattr", n.path(), err)
 		}
 		v = e.Link
+		if attr == xattrCustomURL {
+			if v = e.OwnLink; v == "" {
+				return 0, syscall.ENODATA
+			}
+		}
+	case xattrFresh[attr]:
+		ctx, cancel := n.fsys.waitCtx(ctx)
+		defer cancel()
+		e, err := n.fresh(ctx)
+		if err != nil {
+			return 0, n.fsys.toErrno("getxattr", n.path(), err)
+		}
+		if v, ok = hostFact(attr, e); !ok {
+			return 0, syscall.ENODATA
+		}
 	}
 	if len(dest) < len(v) {
 		return uint32(len(v)), syscall.ERANGE
@@ -66,11 +135,12 @@ func (n *fileNode) Getxattr(ctx context.Context, attr string, dest []byte) (uint
 	return uint32(copy(dest, v)), 0
 }
 
-// Listxattr lists the attributes the file has now.
+// Listxattr lists the attributes the file has now (the custom-domain link
+// only when the entry at hand has one).
 func (n *fileNode) Listxattr(ctx context.Context, dest []byte) (uint32, syscall.Errno) {
 	var buf []byte
 	for _, name := range xattrNames {
-		if _, ok := n.xattr(name); ok {
+		if v, ok := n.xattr(name); ok && (name != xattrCustomURL || v != "") {
 			buf = append(append(buf, name...), 0)
 		}
 	}

@@ -84,6 +84,18 @@ type Entry struct {
 	// Unreadable says why the content cannot be read (an image rejected by
 	// moderation, say); "" when it can.
 	Unreadable string
+	// OwnLink is the content's link on the account's own domain, for a
+	// service that lets an account serve its files under a domain of its
+	// choosing; "" when the account has none (or the answer did not say).
+	OwnLink string
+	// Review is the service's moderation verdict on the content, in the
+	// service's own terms (a status code, say); "" when it has none.
+	Review string
+	// Rejected tells whether moderation rejected the content.
+	Rejected bool
+	// Traffic is the bytes the service has served from the entry's links,
+	// as it counts them; 0 when it does not say.
+	Traffic int64
 }
 
 // Time is when the entry last changed: Modified, else Created, else the

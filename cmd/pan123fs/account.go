@@ -34,6 +34,7 @@ func (a *accountFlags) config() emulator.AccountConfig {
 // printStatus prints what is not on 123pan yet, then the account.
 func printStatus(w io.Writer, st *pfs.Status) {
 	printPending(w, st)
+	printRejected(w, st)
 	a := st.Account
 	if a == nil {
 		return

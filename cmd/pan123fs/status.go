@@ -21,7 +21,9 @@ func newStatusCmd() *cobra.Command {
 		Short: "Show the uploads and deletes a mount has not finished",
 		Long: `Show the files of the mount at MOUNTPOINT that are not on 123pan yet
 (writing, pending, uploading with bytes done and total, failed with the
-reason), the deletes queued, and the files kept aside after a crash; then the
+reason), the deletes queued, the files kept aside after a crash, and the
+images moderation rejected (among the folders the mount has listed since it
+started: it does not list the whole account for this); then the
 account's space and direct-link traffic left, and when the developer
 entitlement ends (a WARNING within 14 days of it: the open API stops then).`,
 		Args: cobra.ExactArgs(1),
@@ -72,6 +74,13 @@ func printPending(w io.Writer, st *pfs.Status) {
 	}
 	for _, r := range st.Recovered {
 		fmt.Fprintf(w, "recovered %s  %s: %s; data kept in %s\n", r.Path, humanBytes(r.Size), r.Why, r.Saved)
+	}
+}
+
+// printRejected prints the images moderation rejected, one a line.
+func printRejected(w io.Writer, st *pfs.Status) {
+	for _, p := range st.Rejected {
+		fmt.Fprintf(w, "rejected  %s  (by moderation: its link serves nothing)\n", p)
 	}
 }
 

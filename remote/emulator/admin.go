@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 )
 
@@ -21,6 +23,10 @@ import (
 //	POST /__emulator/qps           body: ParseQPS text ("delete=1,list=4"); empty = none
 //	POST /__emulator/drive?name=X  raw body = content; answers {"fileId": "..."}
 //	POST /__emulator/status        {"fileId": "...", "status": N} sets the audit status
+//	GET  /__emulator/domain        the custom domain, {"domain": "http://host:port"}
+//	POST /__emulator/domain        body: the custom domain's base URL, which userSelfURL
+//	                               then names (it must reach this emulator to be
+//	                               served: "http://localhost:PORT", say); empty = none
 const adminPrefix = "/__emulator/"
 
 func (s *Server) adminRoutes() http.Handler {
@@ -69,6 +75,10 @@ func (s *Server) adminRoutes() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"fileId": id})
 	})
 	mux.HandleFunc("POST /__emulator/status", s.adminStatus)
+	mux.HandleFunc("GET /__emulator/domain", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"domain": s.ctl.getOwnDomain()})
+	})
+	mux.HandleFunc("POST /__emulator/domain", s.adminDomain)
 	return mux
 }
 
@@ -120,6 +130,26 @@ func (s *Server) adminStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, s.wireEntryLocked(&ne, requestBase(r)))
+}
+
+// adminDomain sets the account's custom domain: an http(s) base URL
+// without a path, or nothing.
+func (s *Server) adminDomain(w http.ResponseWriter, r *http.Request) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	if err != nil {
+		adminError(w, err)
+		return
+	}
+	base := strings.TrimRight(strings.TrimSpace(string(b)), "/")
+	if base != "" {
+		u, err := url.Parse(base)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "want a base URL such as http://localhost:8080"})
+			return
+		}
+	}
+	s.ctl.setOwnDomain(base)
+	writeJSON(w, http.StatusOK, map[string]string{"domain": base})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

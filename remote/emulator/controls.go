@@ -14,6 +14,9 @@ type controls struct {
 	faults   Faults
 	qps      map[string]float64
 	limiters map[string]*rate.Limiter
+	// ownDomain is the base URL of the account's custom domain, "" for
+	// none: userSelfURL names it instead of the emulator's own address.
+	ownDomain string
 }
 
 func (c *controls) setFaults(f Faults) error {
@@ -111,3 +114,17 @@ func (c *statsCounter) reset() {
 
 // Stats counts calls by "METHOD /path", injected faults and rate-limited calls.
 func (s *Server) Stats() Stats { return s.stats.snapshot() }
+
+// setOwnDomain sets the base ("http://host:port") of the account's custom
+// domain; "" means none.
+func (c *controls) setOwnDomain(base string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ownDomain = base
+}
+
+func (c *controls) getOwnDomain() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ownDomain
+}

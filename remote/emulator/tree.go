@@ -237,7 +237,10 @@ func (s *Server) wireEntryLocked(e *entry, base string) wire.Entry {
 		w.Type = wire.EntryFile
 		w.Extension = extension(e.Name)
 		w.DownloadURL = s.downloadURL(base, e)
-		w.UserSelfURL = w.DownloadURL
+		w.UserSelfURL = w.DownloadURL // the documented answer without a custom domain
+		if own := s.ctl.getOwnDomain(); own != "" {
+			w.UserSelfURL = s.downloadURL(own, e)
+		}
 	}
 	if p := st.entries[e.Parent]; p != nil {
 		w.ParentFilename = p.Name

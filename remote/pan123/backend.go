@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/pan123fs/pan123fs/remote"
@@ -128,7 +129,17 @@ func entryOf(e *wire.Entry) store.Entry {
 	if t, err := wire.ParseTime(e.UpdateAt); err == nil {
 		out.Modified = t
 	}
+	if !out.Folder {
+		out.Review = strconv.Itoa(e.Status)
+		out.Traffic = e.TotalTraffic
+		if e.UserSelfURL != e.DownloadURL {
+			// 123pan shows the download link again when the account has
+			// no custom domain
+			out.OwnLink = e.UserSelfURL
+		}
+	}
 	if e.Rejected() {
+		out.Rejected = true
 		out.Unreadable = fmt.Sprintf("rejected by moderation (status %d)", e.Status)
 	}
 	return out

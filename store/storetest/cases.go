@@ -130,6 +130,31 @@ func testPutNew(e *env) {
 	}
 }
 
+// testHostFacts: what the service says of an entry beyond its content
+// (own-domain link, moderation, traffic) is consistent: an ordinary new
+// file is readable and not rejected, an own-domain link never repeats the
+// download link, traffic is never negative, and a folder has none of it.
+func testHostFacts(e *env) {
+	dir := e.mkdir("", "facts")
+	data := content(4096, 7)
+	f := e.put(dir.ID, "facts.png", data)
+	e.readBack(f.ID, "facts.png", data)
+	for _, got := range []store.Entry{e.one(dir.ID, "facts.png"), e.stat(f.ID)} {
+		assert.False(e.t, got.Rejected, "facts.png: Rejected of a new file")
+		assert.Empty(e.t, got.Unreadable, "facts.png: Unreadable of a new file")
+		if got.OwnLink != "" {
+			assert.NotEqual(e.t, got.Link, got.OwnLink, "facts.png: OwnLink repeats Link")
+		}
+		assert.GreaterOrEqual(e.t, got.Traffic, int64(0), "facts.png: Traffic")
+	}
+	for _, got := range []store.Entry{e.one("", "facts"), e.stat(dir.ID)} {
+		assert.Empty(e.t, got.OwnLink, "folder facts: OwnLink")
+		assert.Empty(e.t, got.Review, "folder facts: Review")
+		assert.False(e.t, got.Rejected, "folder facts: Rejected")
+		assert.Zero(e.t, got.Traffic, "folder facts: Traffic")
+	}
+}
+
 func testPutEmpty(e *env) {
 	f := e.put("", "empty.png", nil)
 	got := e.one("", "empty.png")

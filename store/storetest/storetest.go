@@ -94,6 +94,7 @@ var cases = []struct {
 	{"Nested", testNested},
 	{"PutNew", testPutNew},
 	{"PutEmpty", testPutEmpty},
+	{"HostFacts", testHostFacts},
 	{"PutReplaces", testPutReplaces},
 	{"PutTaken", testPutTaken},
 	{"PutResume", testPutResume},
