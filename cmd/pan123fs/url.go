@@ -31,15 +31,7 @@ pan123fs sync first.`,
 					failed++
 					continue
 				}
-				name := filepath.Base(p)
-				switch format {
-				case "markdown":
-					fmt.Fprintf(cmd.OutOrStdout(), "![%s](%s)\n", name, link)
-				case "html":
-					fmt.Fprintf(cmd.OutOrStdout(), "<img src=\"%s\" alt=\"%s\">\n", html.EscapeString(link), html.EscapeString(name))
-				default:
-					fmt.Fprintln(cmd.OutOrStdout(), link)
-				}
+				fmt.Fprintln(cmd.OutOrStdout(), formatLink(format, filepath.Base(p), link))
 			}
 			if failed > 0 {
 				return fmt.Errorf("%d of %d files have no link", failed, len(args))
@@ -49,6 +41,18 @@ pan123fs sync first.`,
 	}
 	cmd.Flags().StringVar(&format, "format", "plain", "plain, markdown or html")
 	return cmd
+}
+
+// formatLink writes link, the link of a file called name, in format
+// (plain, markdown or html; checked by the caller).
+func formatLink(format, name, link string) string {
+	switch format {
+	case "markdown":
+		return fmt.Sprintf("![%s](%s)", name, link)
+	case "html":
+		return fmt.Sprintf("<img src=\"%s\" alt=\"%s\">", html.EscapeString(link), html.EscapeString(name))
+	}
+	return link
 }
 
 // fileURL reads a file's public link from its user.pan123.url attribute.
