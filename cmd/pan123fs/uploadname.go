@@ -40,7 +40,7 @@ type nameInput struct {
 	now  time.Time
 }
 
-var fieldRE = regexp.MustCompile(`\{([A-Za-z]+)(?::([0-9]+))?\}`)
+var fieldRE = regexp.MustCompile(`\{([A-Za-z][A-Za-z0-9]*)(?::([0-9]+))?\}`)
 
 // checkNameTemplate refuses a template with an unknown field, a length on
 // a field other than md5, or a path that leaves the target folder.
