@@ -7,7 +7,9 @@ func subcommands() []*cobra.Command {
 	return []*cobra.Command{
 		newEmulatorCmd(),
 		newMountCmd(),
+		newPutCmd(),
 		newRefreshCmd(),
+		newServeCmd(),
 		newStatusCmd(),
 		newSyncCmd(),
 		newURLCmd(),

@@ -111,3 +111,9 @@ func encodeURL(link string) string {
 	}
 	return u.String()
 }
+
+// formatLink writes link, the link of a file called name, in format (a key
+// of formats, checked by the caller), as url --format does.
+func formatLink(format, name, link string) string {
+	return linkFacts{url: link, name: name}.render(formats[format], false, format == "html")
+}
