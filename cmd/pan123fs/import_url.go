@@ -83,15 +83,8 @@ func importURLs(ctx context.Context, stdout, stderr io.Writer, dir string, urls 
 			j.err = runOffline(ctx, m, folder, j, p)
 		}
 	})
-	if err := m.refresh("."); err != nil {
+	if err := showLanding(m, landing); err != nil {
 		return err
-	}
-	if folder == "" {
-		if _, err := os.Stat(m.path(landing)); err == nil {
-			if err := m.refresh(landing); err != nil {
-				return err
-			}
-		}
 	}
 	failed := 0
 	for _, j := range jobs {
@@ -113,6 +106,18 @@ func importURLs(ctx context.Context, stdout, stderr io.Writer, dir string, urls 
 		return fmt.Errorf("%d of %d URLs not imported", failed, len(jobs))
 	}
 	return nil
+}
+
+// showLanding makes the mount list the folder the files landed in (and the
+// root first, where 123pan may have made its default folder).
+func showLanding(m *mountTasks, landing string) error {
+	if err := m.refresh("."); err != nil {
+		return err
+	}
+	if _, err := os.Stat(m.path(landing)); err != nil {
+		return nil // nothing landed: each URL says why
+	}
+	return m.refresh(landing)
 }
 
 // planOffline names each URL's file and refuses, before any call, what
