@@ -5,7 +5,10 @@ import "github.com/spf13/cobra"
 // subcommands lists every subcommand of pan123fs.
 func subcommands() []*cobra.Command {
 	return []*cobra.Command{
+		newDupesCmd(),
 		newEmulatorCmd(),
+		newImportDriveCmd(),
+		newImportURLCmd(),
 		newMountCmd(),
 		newPutCmd(),
 		newRefreshCmd(),

@@ -27,11 +27,13 @@ import (
 //	GET  /metrics         → the mount's Prometheus metrics (as --metrics-addr serves them)
 //	POST /sync?timeout=D  → 200 once what was pending is on 123pan; 500 with the reason otherwise
 //	POST /refresh?path=P[&recursive=1] → fs.Refreshed as JSON once P's folder is listed again (refresh.go)
+//	/folder, /offline, /copy          → 123pan's import tasks (tasks_control.go)
 
 const controlXattr = "user.pan123.control"
 
-// serveControl listens on path and serves fsys until the listener closes.
-func serveControl(path string, fsys *pfs.FS, metrics http.Handler, log *slog.Logger) (func(), error) {
+// serveControl listens on path and serves fsys until the listener closes;
+// each of routes adds its own handlers.
+func serveControl(path string, fsys *pfs.FS, metrics http.Handler, log *slog.Logger, routes ...func(*http.ServeMux)) (func(), error) {
 	os.Remove(path) // a socket left by a killed mount
 	ln, err := listenPrivate(path)
 	if err != nil {
@@ -60,6 +62,9 @@ func serveControl(path string, fsys *pfs.FS, metrics http.Handler, log *slog.Log
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("POST /refresh", serveRefresh(fsys))
+	for _, add := range routes {
+		add(mux)
+	}
 	srv := &http.Server{Handler: mux}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -201,7 +201,7 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 	if err := fsys.Recover(ctx); err != nil {
 		log.Error("some journaled work could not be taken up; it stays journaled", "err", err)
 	}
-	stopControl, err := serveControl(sock, fsys, reg.Handler(), log)
+	stopControl, err := serveControl(sock, fsys, reg.Handler(), log, taskRoutes(pan123.New(rc, log)))
 	if err != nil {
 		return err
 	}

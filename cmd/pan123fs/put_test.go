@@ -3,8 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"crypto/md5"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"mime/multipart"
@@ -114,7 +112,7 @@ func TestPutNameTemplate(t *testing.T) {
 	out, stderr, err := runPut(t, env, "--dir", "/img", "--name", "{Y}/{base}-{md5:8}.{ext}", filepath.Join(dir, "cat.png"))
 	require.NoError(t, err, stderr)
 	require.Equal(t, "cat bytes", string(fetchLink(t, strings.TrimSpace(out))))
-	want := "img/" + time.Now().Format("2006") + "/cat-" + md5hex("cat bytes")[:8] + ".png"
+	want := "img/" + time.Now().Format("2006") + "/cat-" + md5hex([]byte("cat bytes"))[:8] + ".png"
 	require.Contains(t, remoteTree(t, checker(t, url)), want)
 
 	_, stderr, err = runPut(t, env, "--name", "{nope}.png", filepath.Join(dir, "cat.png"))
@@ -135,7 +133,7 @@ func TestPutIntoMount(t *testing.T) {
 	require.Equal(t, "cat bytes", string(fetchLink(t, links[0])))
 	require.Equal(t, "dog bytes", string(fetchLink(t, links[1])))
 	tree := remoteTree(t, checker(t, url))
-	require.Equal(t, md5hex("cat bytes"), tree["blog/cat.png"].Etag)
+	require.Equal(t, md5hex([]byte("cat bytes")), tree["blog/cat.png"].Etag)
 
 	again, err := exec.Command(binary, "put", "--dedupe", "--dir", m.path("blog"), filepath.Join(dir, "dog.png")).Output()
 	require.NoError(t, err)
@@ -233,9 +231,4 @@ func TestServeRefusesRemoteListen(t *testing.T) {
 	out, err := exec.Command(binary, "serve", "--listen", "0.0.0.0:0").CombinedOutput()
 	require.Error(t, err)
 	require.Contains(t, string(out), "not a loopback address")
-}
-
-func md5hex(s string) string {
-	sum := md5.Sum([]byte(s))
-	return hex.EncodeToString(sum[:])
 }

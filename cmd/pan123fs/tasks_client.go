@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// The import commands' side of the task routes (tasks_control.go): they
+// find the mount holding --dir and speak to it over its control socket.
+
+// taskPoll is how often a running task is asked about (123pan asks for no
+// more than once a second on its other asynchronous calls).
+const taskPoll = time.Second
+
+// maxTasks is how many import tasks a command runs at once: 123pan allows
+// three copy tasks per account at a time (public docs); offline tasks are
+// held to the same.
+const maxTasks = 3
+
+// mountTasks talks to the mount that holds a folder.
+type mountTasks struct {
+	hc   *http.Client
+	root string // the mount point
+	rel  string // the folder, slash-separated, relative to root
+}
+
+// openTasks finds the mount holding dir, which must be a folder.
+func openTasks(dir string) (*mountTasks, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("%s is not a folder", dir)
+	}
+	root, rel, err := mountOf(dir)
+	if err != nil {
+		return nil, err
+	}
+	hc, err := controlClient(root)
+	if err != nil {
+		return nil, err
+	}
+	return &mountTasks{hc: hc, root: root, rel: rel}, nil
+}
+
+// path is the local path of rel inside the mount.
+func (m *mountTasks) path(rel string) string { return filepath.Join(m.root, filepath.FromSlash(rel)) }
+
+// call sends a request to the mount and decodes its JSON answer into out.
+func (m *mountTasks) call(ctx context.Context, method, route string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://pan123fs"+route, rd)
+	if err != nil {
+		return err
+	}
+	resp, err := m.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("talking to the mount: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode == http.StatusNotFound {
+			return fmt.Errorf("the mount at %s does not serve import tasks (started by an older pan123fs?)", m.root)
+		}
+		return fmt.Errorf("%s", strings.TrimSpace(string(msg)))
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// folderID is the 123pan ID of the folder rel of the mount ("" = root).
+func (m *mountTasks) folderID(ctx context.Context, rel string) (string, error) {
+	var d struct{ ID string }
+	err := m.call(ctx, http.MethodGet, "/folder?"+url.Values{"path": {rel}}.Encode(), nil, &d)
+	return d.ID, err
+}
+
+// refresh makes the mount list rel again, so that what a task made shows.
+func (m *mountTasks) refresh(rel string) error {
+	_, err := requestRefresh(m.root, rel, false)
+	return err
+}
+
+// xattr reads one user.pan123.* attribute of path.
+func xattr(path, name string) (string, error) {
+	buf := make([]byte, 4096)
+	n, err := syscall.Getxattr(path, name, buf)
+	if err != nil {
+		return "", err
+	}
+	return string(buf[:n]), nil
+}
+
+// sleepCtx waits d, or less when ctx ends; it tells whether ctx is alive.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
