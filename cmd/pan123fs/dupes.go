@@ -83,7 +83,7 @@ func findDupes(root string) ([]*dupeGroup, error) {
 		if !d.Type().IsRegular() {
 			return nil
 		}
-		sum, err := xattr(p, "user.pan123.etag")
+		sum, err := getxattr(p, "user.pan123.etag")
 		if err != nil {
 			return nil // not on 123pan yet
 		}
@@ -110,7 +110,7 @@ func findDupes(root string) ([]*dupeGroup, error) {
 			continue
 		}
 		for i := range g.files {
-			link, err := xattr(g.files[i].path, "user.pan123.url")
+			link, err := getxattr(g.files[i].path, "user.pan123.url")
 			if err != nil {
 				link = "(no link: " + err.Error() + ")"
 			}

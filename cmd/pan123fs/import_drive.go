@@ -92,7 +92,7 @@ func importDrive(ctx context.Context, stdout, stderr io.Writer, dir string, ids 
 		if before.has(f.id) {
 			continue
 		}
-		link, err := xattr(filepath.Join(m.path(m.rel), f.name), "user.pan123.url")
+		link, err := getxattr(filepath.Join(m.path(m.rel), f.name), "user.pan123.url")
 		if err != nil {
 			fmt.Fprintf(stderr, "pan123fs import-drive: %s: no link: %v\n", f.name, err)
 			continue
@@ -221,7 +221,7 @@ func fileIDs(dir string) (folderFiles, error) {
 		if e.IsDir() {
 			continue
 		}
-		id, err := xattr(filepath.Join(dir, e.Name()), "user.pan123.id")
+		id, err := getxattr(filepath.Join(dir, e.Name()), "user.pan123.id")
 		if err != nil {
 			continue // not on 123pan yet: not what a copy made
 		}

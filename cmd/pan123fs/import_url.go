@@ -89,7 +89,7 @@ func importURLs(ctx context.Context, stdout, stderr io.Writer, dir string, urls 
 	failed := 0
 	for _, j := range jobs {
 		if j.err == nil {
-			link, err := xattr(filepath.Join(m.path(landing), j.name), "user.pan123.url")
+			link, err := getxattr(filepath.Join(m.path(landing), j.name), "user.pan123.url")
 			if errors.Is(err, os.ErrNotExist) {
 				err = errors.New("123pan kept an image with the same content already in the folder and made no new file; its link cannot be told")
 			}

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -26,18 +25,6 @@ func runSplit(t *testing.T, dir string, args ...string) (stdout, stderr string, 
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err = cmd.Run()
 	return o.String(), e.String(), err
-}
-
-// linkBytes downloads a public link.
-func linkBytes(t *testing.T, link string) []byte {
-	t.Helper()
-	resp, err := http.Get(link)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode, link)
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return b
 }
 
 func md5hex(b []byte) string {
@@ -77,8 +64,8 @@ func TestImportURL(t *testing.T) {
 	assert.Equal(t, tree["blog/a.png"].DownloadURL+"\n"+tree["blog/b.jpg"].DownloadURL+"\n", out)
 	links := strings.Fields(out)
 	require.Len(t, links, 2)
-	assert.Equal(t, a, linkBytes(t, links[0]))
-	assert.Equal(t, b, linkBytes(t, links[1]))
+	assert.Equal(t, a, fetchLink(t, links[0]))
+	assert.Equal(t, b, fetchLink(t, links[1]))
 	assert.Equal(t, md5hex(a), string(tree["blog/a.png"].Etag))
 	assert.Contains(t, errOut, "pan123fs import-url: "+web+"/missing.png: 123pan could not fetch it")
 	assert.Contains(t, errOut, "pan123fs import-url: "+web+"/notes.txt: \"notes.txt\" is not an image type 123pan imports")
@@ -100,7 +87,7 @@ func TestImportURLAtTheRoot(t *testing.T) {
 	e := remoteTree(t, checker(t, emu))["来自:离线下载/c.gif"]
 	require.NotEmpty(t, e.DownloadURL)
 	assert.Equal(t, e.DownloadURL+"\n", out)
-	assert.Equal(t, c, linkBytes(t, strings.TrimSpace(out)))
+	assert.Equal(t, c, fetchLink(t, strings.TrimSpace(out)))
 	assert.Contains(t, errOut, "import-url: c.gif: done")
 }
 
@@ -130,8 +117,8 @@ func TestImportDrive(t *testing.T) {
 	require.Error(t, err, "stdout %q stderr %q", out, errOut)
 	tree := remoteTree(t, checker(t, emu))
 	assert.Equal(t, "x.png\t"+tree["album/x.png"].DownloadURL+"\ny.jpg\t"+tree["album/y.jpg"].DownloadURL+"\n", out)
-	assert.Equal(t, x, linkBytes(t, tree["album/x.png"].DownloadURL))
-	assert.Equal(t, y, linkBytes(t, tree["album/y.jpg"].DownloadURL))
+	assert.Equal(t, x, fetchLink(t, tree["album/x.png"].DownloadURL))
+	assert.Equal(t, y, fetchLink(t, tree["album/y.jpg"].DownloadURL))
 	assert.Contains(t, errOut, "pan123fs import-drive: cloud-drive file "+ids[1]+" (doc.txt): not copied")
 	assert.Contains(t, errOut, "1 files not copied")
 	assert.NotContains(t, tree, "album/doc.txt")
@@ -152,6 +139,6 @@ func TestImportDriveInTasksOfAHundred(t *testing.T) {
 	require.Len(t, lines, 101)
 	name, link, _ := strings.Cut(lines[100], "\t")
 	assert.Equal(t, "p100.png", name)
-	assert.Equal(t, []byte("image 100"), linkBytes(t, link))
+	assert.Equal(t, []byte("image 100"), fetchLink(t, link))
 	assert.Equal(t, int64(2), emulatorCalls(t, emu)["POST /api/v1/oss/source/copy"])
 }

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -97,16 +96,6 @@ func (m *mountTasks) folderID(ctx context.Context, rel string) (string, error) {
 func (m *mountTasks) refresh(rel string) error {
 	_, err := requestRefresh(m.root, rel, false)
 	return err
-}
-
-// xattr reads one user.pan123.* attribute of path.
-func xattr(path, name string) (string, error) {
-	buf := make([]byte, 4096)
-	n, err := syscall.Getxattr(path, name, buf)
-	if err != nil {
-		return "", err
-	}
-	return string(buf[:n]), nil
 }
 
 // sleepCtx waits d, or less when ctx ends; it tells whether ctx is alive.
