@@ -9,6 +9,7 @@ func subcommands() []*cobra.Command {
 		newEmulatorCmd(),
 		newImportDriveCmd(),
 		newImportURLCmd(),
+		newMigrateCmd(),
 		newMountCmd(),
 		newPutCmd(),
 		newRefreshCmd(),

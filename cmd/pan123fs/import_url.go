@@ -61,15 +61,38 @@ type offlineJob struct {
 	err  error // why it failed; nil once done
 }
 
-// importURLs runs import-url: plan, start and wait, then read the links.
+// importURLs runs import-url and prints the links.
 func importURLs(ctx context.Context, stdout, stderr io.Writer, dir string, urls []string) error {
-	m, err := openTasks(dir)
+	links, errs, err := offlineImport(ctx, stderr, dir, urls)
 	if err != nil {
 		return err
 	}
+	failed := 0
+	for i, link := range links {
+		if errs[i] == nil {
+			fmt.Fprintln(stdout, link)
+			continue
+		}
+		failed++
+		fmt.Fprintf(stderr, "pan123fs import-url: %s: %v\n", urls[i], errs[i])
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d URLs not imported", failed, len(urls))
+	}
+	return nil
+}
+
+// offlineImport plans, starts and waits for one offline migration per URL
+// into dir (a folder of a mount), progress on stderr, and reads the links:
+// links[i] is "" where errs[i] says why URL i failed.
+func offlineImport(ctx context.Context, stderr io.Writer, dir string, urls []string) (links []string, errs []error, err error) {
+	m, err := openTasks(dir)
+	if err != nil {
+		return nil, nil, err
+	}
 	folder, err := m.folderID(ctx, m.rel)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	landing := m.rel // where the files show, relative to the mount
 	if folder == "" {
@@ -84,28 +107,19 @@ func importURLs(ctx context.Context, stdout, stderr io.Writer, dir string, urls 
 		}
 	})
 	if err := showLanding(m, landing); err != nil {
-		return err
+		return nil, nil, err
 	}
-	failed := 0
-	for _, j := range jobs {
+	links, errs = make([]string, len(jobs)), make([]error, len(jobs))
+	for i, j := range jobs {
 		if j.err == nil {
-			link, err := getxattr(filepath.Join(m.path(landing), j.name), "user.pan123.url")
-			if errors.Is(err, os.ErrNotExist) {
-				err = errors.New("123pan kept an image with the same content already in the folder and made no new file; its link cannot be told")
+			links[i], j.err = getxattr(filepath.Join(m.path(landing), j.name), "user.pan123.url")
+			if errors.Is(j.err, os.ErrNotExist) {
+				j.err = errors.New("123pan kept an image with the same content already in the folder and made no new file; its link cannot be told")
 			}
-			if err == nil {
-				fmt.Fprintln(stdout, link)
-				continue
-			}
-			j.err = err
 		}
-		failed++
-		fmt.Fprintf(stderr, "pan123fs import-url: %s: %v\n", j.url, j.err)
+		errs[i] = j.err
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d URLs not imported", failed, len(jobs))
-	}
-	return nil
+	return links, errs, nil
 }
 
 // showLanding makes the mount list the folder the files landed in (and the
