@@ -40,6 +40,28 @@ var legacyEnv = map[string]string{
 // notSettings are flags no variable or config file sets.
 var notSettings = map[string]bool{"help": true, "config": true}
 
+// clientSections are the config file's tables that hold the defaults of a
+// client command's flags ([url] link = "custom"), apart from the mount's
+// settings at the top level.
+var clientSections = map[string]bool{"url": true, "put": true, "serve": true, "migrate": true}
+
+// clientDefaults makes the flags of a client command (url, put, serve,
+// migrate) take their defaults from PAN123FS_<FLAG> and from the config
+// file's table of that command's name, as mount's flags do from the top
+// level.
+func clientDefaults(cmd *cobra.Command) {
+	prev := cmd.PreRunE
+	cmd.PreRunE = func(cmd *cobra.Command, args []string) error {
+		if prev != nil {
+			if err := prev(cmd, args); err != nil {
+				return err
+			}
+		}
+		s := serviceFlags{section: cmd.Name()}
+		return s.applySettings(cmd.Flags())
+	}
+}
+
 // serviceFlags are the flags that let mount run as a service: where its
 // settings come from (--config, the environment), where its secret comes
 // from (--client-secret-file, systemd credentials) and where its log goes.
@@ -47,6 +69,9 @@ type serviceFlags struct {
 	configPath                   string
 	secretFile                   string
 	logLevel, logFormat, logFile string
+	// section is the config file's table to read ("" the top level,
+	// mount's settings; see clientSections).
+	section string
 	// sources says where each flag that is not at its default came from.
 	sources map[string]settingSource
 }
@@ -160,6 +185,19 @@ func (s *serviceFlags) loadConfigFile(f *pflag.FlagSet) (map[string]string, stri
 	var raw map[string]any
 	if _, err := toml.DecodeFile(path, &raw); err != nil {
 		return nil, path, fmt.Errorf("config file %s: %w", path, err)
+	}
+	if s.section != "" {
+		table, ok := raw[s.section].(map[string]any)
+		if !ok && raw[s.section] != nil {
+			return nil, path, fmt.Errorf("config file %s: %s is not a table ([%s])", path, s.section, s.section)
+		}
+		raw = table
+	} else {
+		for k, v := range raw {
+			if _, table := v.(map[string]any); table && clientSections[k] {
+				delete(raw, k)
+			}
+		}
 	}
 	if _, ok := raw["client-secret"]; ok {
 		if err := checkSecretFile(path); err != nil {

@@ -28,6 +28,7 @@ func TestSettingsPrecedence(t *testing.T) {
 		{name: "flag over env", env: []string{"PAN123FS_UPLOADS=-2"}, args: []string{"--config", conf, "--uploads", "-3"}, want: "--uploads -3: at least 1"},
 		{name: "PAN123FS_CONFIG", env: []string{"PAN123FS_CONFIG=" + conf}, want: "--uploads 0: at least 1"},
 		{name: "--config over PAN123FS_CONFIG", env: []string{"PAN123FS_CONFIG=" + missing}, args: []string{"--config", conf}, want: "--uploads 0: at least 1"},
+		{name: "client tables are not mount's", args: []string{"--config", writeFile(t, dir, "tables.toml", "uploads = 0\n[url]\nlink = \"custom\"\n[put]\nuploads = 5\n", 0o644)}, want: "--uploads 0: at least 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := runWith(t, cleanEnv(t, tc.env...), append([]string{"mount", missing, "--emulator", "--state-dir", t.TempDir()}, tc.args...)...)

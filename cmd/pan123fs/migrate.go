@@ -64,6 +64,7 @@ imported is left as it was, reported on stderr, and the exit status is 1.`,
 	f.StringVar(&fl.backup, "backup-suffix", ".bak", "a changed file is first copied to FILE plus this")
 	f.StringSliceVar(&fl.hosts, "host", nil, "links on this host (or host:port) are on the image host already (repeatable)")
 	f.DurationVar(&fl.timeout, "timeout", 30*time.Minute, "how long the whole migration may take")
+	clientDefaults(cmd)
 	return cmd
 }
 

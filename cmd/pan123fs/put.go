@@ -139,5 +139,6 @@ non-zero.`,
 		},
 	}
 	fl.bind(cmd.Flags())
+	clientDefaults(cmd)
 	return cmd
 }

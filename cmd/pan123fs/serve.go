@@ -83,6 +83,7 @@ puts them (--dir, --name, --on-clash, --dedupe, --format), one at a time.`,
 	fl.bind(cmd.Flags())
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:36677", "address to serve on (loopback only unless --allow-remote)")
 	cmd.Flags().BoolVar(&allowRemote, "allow-remote", false, "let --listen be an address other than loopback (anyone who reaches it can upload)")
+	clientDefaults(cmd)
 	return cmd
 }
 

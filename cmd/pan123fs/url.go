@@ -39,11 +39,6 @@ name order. --copy also puts the output on the clipboard (through wl-copy,
 xclip or xsel). A file not uploaded yet has no link: run pan123fs sync first.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !cmd.Flags().Changed("link") {
-				if v := os.Getenv(envName("link")); v != "" {
-					o.link = v
-				}
-			}
 			tmpl, err := o.pattern(cmd.Flags().Changed("format"))
 			if err != nil {
 				return err
@@ -88,6 +83,7 @@ xclip or xsel). A file not uploaded yet has no link: run pan123fs sync first.`,
 	f.BoolVar(&o.encode, "encode", false, "percent-encode the link")
 	f.BoolVarP(&o.recursive, "recursive", "r", false, "take folders, and print the links of every file under them")
 	f.BoolVar(&o.copy, "copy", false, "also put the output on the clipboard (wl-copy, xclip or xsel)")
+	clientDefaults(cmd)
 	return cmd
 }
 

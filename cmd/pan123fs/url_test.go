@@ -95,7 +95,8 @@ func TestURLEncode(t *testing.T) {
 	assert.Equal(t, "odd", string(getLink(t, enc)))
 }
 
-// TestURLCustomDomain: --link custom (or PAN123FS_LINK=custom) prints the
+// TestURLCustomDomain: --link custom (or PAN123FS_LINK=custom, or link in
+// the config file's [url] table) prints the
 // link on the account's custom domain, which serves the file; without a
 // custom domain it is an error that says so.
 func TestURLCustomDomain(t *testing.T) {
@@ -114,6 +115,12 @@ func TestURLCustomDomain(t *testing.T) {
 	assert.Equal(t, e.UserSelfURL+"\n", stdout(t, m.mnt, binary+" url --link custom after.png"))
 	assert.Equal(t, e.UserSelfURL+"\n", stdout(t, m.mnt, "PAN123FS_LINK=custom "+binary+" url after.png"))
 	assert.Equal(t, e.DownloadURL+"\n", stdout(t, m.mnt, "PAN123FS_LINK=custom "+binary+" url --link download after.png"))
+	conf := filepath.Join(t.TempDir(), "config.toml")
+	require.NoError(t, os.WriteFile(conf, []byte("cache-max-size = \"1GiB\"\n[url]\nlink = \"custom\"\nformat = \"markdown\"\n"), 0o600))
+	assert.Equal(t, "![after.png]("+e.UserSelfURL+")\n", stdout(t, m.mnt, "PAN123FS_CONFIG="+conf+" "+binary+" url after.png"), "[url] of the config file")
+	assert.Equal(t, e.DownloadURL+"\n", stdout(t, m.mnt, "PAN123FS_CONFIG="+conf+" PAN123FS_LINK=download "+binary+" url --format plain after.png"), "the variable and the flag win over the file")
+	require.NoError(t, os.WriteFile(conf, []byte("[url]\nlnk = \"custom\"\n"), 0o600))
+	assert.Contains(t, shErr(t, m.mnt, "PAN123FS_CONFIG="+conf+" "+binary+" url after.png"), `unknown key "lnk" (did you mean "link"?)`)
 	assert.Equal(t, "custom bytes", string(getLink(t, e.UserSelfURL)))
 	assert.Contains(t, shErr(t, m.mnt, binary+" url --link cdn after.png"), "want download or custom")
 }
