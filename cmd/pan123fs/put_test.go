@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -231,4 +232,60 @@ func TestServeRefusesRemoteListen(t *testing.T) {
 	out, err := exec.Command(binary, "serve", "--listen", "0.0.0.0:0").CombinedOutput()
 	require.Error(t, err)
 	require.Contains(t, string(out), "not a loopback address")
+}
+
+// TestServeRefusesWebPagesAndOtherUsers: what a web page in a browser
+// (an Origin), a DNS name rebound to loopback (its Host) and another user
+// of the machine (uid nobody, through bash's /dev/tcp) send is refused
+// with 403 and uploads nothing; Obsidian's origin and an --allow-origin
+// are taken.
+func TestServeRefusesWebPagesAndOtherUsers(t *testing.T) {
+	url := startEmulator(t)
+	env := putEnv(t, url)
+	base := startServe(t, env, "--dir", "/typora", "--allow-origin", "http://localhost:8080")
+	dir := writeFiles(t, map[string]string{"secret.png": "private bytes"})
+	require.NoError(t, os.Chmod(dir, 0o755))
+	body := `{"list":["` + filepath.Join(dir, "secret.png") + `"]}`
+
+	post := func(header map[string]string) (int, picgoReply) {
+		req, err := http.NewRequest(http.MethodPost, base+"/upload", strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "text/plain") // what a page can send without asking first
+		for k, v := range header {
+			if k == "Host" {
+				req.Host = v
+			} else {
+				req.Header.Set(k, v)
+			}
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var r picgoReply
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&r))
+		return resp.StatusCode, r
+	}
+	code, r := post(map[string]string{"Origin": "https://evil.example"})
+	require.Equal(t, http.StatusForbidden, code)
+	require.False(t, r.Success)
+	require.Contains(t, r.Message, "https://evil.example")
+	code, r = post(map[string]string{"Host": "rebound.evil.example:36677"})
+	require.Equal(t, http.StatusForbidden, code)
+	require.Contains(t, r.Message, "not loopback")
+
+	port := strings.TrimPrefix(base, "http://127.0.0.1:")
+	script := `exec 3<>/dev/tcp/127.0.0.1/` + port + `; printf 'POST /upload HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: ` +
+		fmt.Sprint(len(body)) + `\r\n\r\n%s' '` + body + `' >&3; cat <&3`
+	out, err := exec.Command("runuser", "-u", "nobody", "--", "bash", "-c", script).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Contains(t, string(out), "403 Forbidden")
+	require.Contains(t, string(out), "connection from uid 65534 refused")
+	require.Empty(t, remoteTree(t, checker(t, url)), "nothing was uploaded")
+
+	code, r = post(map[string]string{"Origin": "app://obsidian.md"})
+	require.Equal(t, http.StatusOK, code)
+	require.True(t, r.Success, r.Message)
+	code, r = post(map[string]string{"Origin": "http://localhost:8080"})
+	require.True(t, r.Success, r.Message)
+	require.Equal(t, http.StatusOK, code)
 }

@@ -39,6 +39,7 @@ func newServeCmd() *cobra.Command {
 	var fl uploadFlags
 	var listen string
 	var allowRemote bool
+	var origins []string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve PicGo's upload API (for Typora, Obsidian and other PicGo clients)",
@@ -50,7 +51,12 @@ so that editors set up for PicGo upload through pan123fs:
   POST /heartbeat  → {"success": true, "result": "alive"}
 
 A failure answers {"success": false, "message": "..."}. Files go where put
-puts them (--dir, --name, --on-clash, --dedupe, --format), one at a time.`,
+puts them (--dir, --name, --on-clash, --dedupe, --format), one at a time.
+
+Only the user running serve may upload: a connection from another uid, a
+request a web page makes (it carries an Origin; --allow-origin permits one),
+and a Host that is not loopback are refused with HTTP 403. --allow-remote
+drops the uid and Host checks.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			host, _, err := net.SplitHostPort(listen)
@@ -69,7 +75,7 @@ puts them (--dir, --name, --on-clash, --dedupe, --format), one at a time.`,
 			if err != nil {
 				return err
 			}
-			srv := &http.Server{Handler: picgoHandler(u, fl.format, log)}
+			srv := &http.Server{Handler: serveGuard(picgoHandler(u, fl.format, log), allowRemote, origins)}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			go func() { <-ctx.Done(); srv.Shutdown(context.Background()) }()
@@ -83,6 +89,7 @@ puts them (--dir, --name, --on-clash, --dedupe, --format), one at a time.`,
 	fl.bind(cmd.Flags())
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:36677", "address to serve on (loopback only unless --allow-remote)")
 	cmd.Flags().BoolVar(&allowRemote, "allow-remote", false, "let --listen be an address other than loopback (anyone who reaches it can upload)")
+	cmd.Flags().StringSliceVar(&origins, "allow-origin", nil, "also take requests that web pages of this origin make (repeatable; "+obsidianOrigin+" is always taken)")
 	clientDefaults(cmd)
 	return cmd
 }
