@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -15,18 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// getLink downloads a link and returns its bytes.
-func getLink(t *testing.T, link string) []byte {
-	t.Helper()
-	resp, err := http.Get(link)
-	require.NoError(t, err, link)
-	defer resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode, link)
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return b
-}
-
 // stdout runs a command line in dir and returns its standard output only.
 func stdout(t *testing.T, dir, line string) string {
 	t.Helper()
@@ -38,7 +25,7 @@ func TestURLCommand(t *testing.T) {
 	m := startMount(t, url)
 	sh(t, m.mnt, "echo img > cat.png && echo img2 > 'a b.png'")
 	link := remoteTree(t, checker(t, url))["cat.png"].DownloadURL
-	assert.Equal(t, "img\n", string(getLink(t, link)), "bytes behind the link")
+	assert.Equal(t, "img\n", string(fetchLink(t, link)), "bytes behind the link")
 	assert.Equal(t, link+"\n", sh(t, m.mnt, binary+" url cat.png"))
 	assert.Equal(t, "![cat.png]("+link+")\n", sh(t, m.mnt, binary+" url --format markdown cat.png"))
 	assert.Equal(t, `<img src="`+link+`" alt="cat.png">`+"\n", sh(t, m.mnt, binary+" url --format html cat.png"))
@@ -59,7 +46,7 @@ func TestURLTemplate(t *testing.T) {
 	want := strings.Join([]string{e.DownloadURL, "my cat.png", "my cat", "png", "posts/2024/my cat.png",
 		strconv.FormatInt(e.Size, 10), e.Etag, string(e.FileID)}, "|") + "\n"
 	assert.Equal(t, want, got)
-	assert.Equal(t, "a picture", string(getLink(t, e.DownloadURL)))
+	assert.Equal(t, "a picture", string(fetchLink(t, e.DownloadURL)))
 	assert.Equal(t, "![my cat]("+e.DownloadURL+")\n", stdout(t, m.mnt, binary+" url --template '![{base}]({url})' 'posts/2024/my cat.png'"))
 	assert.Contains(t, shErr(t, m.mnt, binary+" url --template '{nmae}' 'posts/2024/my cat.png'"), "unknown placeholder {nmae}")
 	assert.Contains(t, shErr(t, m.mnt, binary+" url --format html --template '{url}' 'posts/2024/my cat.png'"), "not both")
@@ -92,7 +79,7 @@ func TestURLEncode(t *testing.T) {
 	enc := strings.TrimSuffix(link, "图片") + url.PathEscape("图片")
 	assert.Equal(t, link+"\n", stdout(t, m.mnt, binary+" url 'x.图片'"))
 	assert.Equal(t, "![x.图片]("+enc+")\n", stdout(t, m.mnt, binary+" url --encode --format markdown 'x.图片'"))
-	assert.Equal(t, "odd", string(getLink(t, enc)))
+	assert.Equal(t, "odd", string(fetchLink(t, enc)))
 }
 
 // TestURLCustomDomain: --link custom (or PAN123FS_LINK=custom, or link in
@@ -121,7 +108,7 @@ func TestURLCustomDomain(t *testing.T) {
 	assert.Equal(t, e.DownloadURL+"\n", stdout(t, m.mnt, "PAN123FS_CONFIG="+conf+" PAN123FS_LINK=download "+binary+" url --format plain after.png"), "the variable and the flag win over the file")
 	require.NoError(t, os.WriteFile(conf, []byte("[url]\nlnk = \"custom\"\n"), 0o600))
 	assert.Contains(t, shErr(t, m.mnt, "PAN123FS_CONFIG="+conf+" "+binary+" url after.png"), `unknown key "lnk" (did you mean "link"?)`)
-	assert.Equal(t, "custom bytes", string(getLink(t, e.UserSelfURL)))
+	assert.Equal(t, "custom bytes", string(fetchLink(t, e.UserSelfURL)))
 	assert.Contains(t, shErr(t, m.mnt, binary+" url --link cdn after.png"), "want download or custom")
 }
 
