@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -110,14 +111,23 @@ func controlClient(mnt string) (*http.Client, error) {
 }
 
 // callControl sends method to path (with its query) on the control socket
-// of the mount at mnt. A refusal becomes an error naming what (the
-// mount's own reason); a JSON answer is decoded into out unless it is nil.
-func callControl(mnt, method, path, what string, out any) error {
+// of the mount at mnt, with body as JSON unless it is nil. A refusal
+// becomes a *controlRefusal naming what (with the mount's own reason); a
+// JSON answer is decoded into out unless it is nil.
+func callControl(ctx context.Context, mnt, method, path, what string, body, out any) error {
 	hc, err := controlClient(mnt)
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequest(method, "http://pan123fs"+path, nil)
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://pan123fs"+path, rd)
 	if err != nil {
 		return err
 	}
@@ -127,8 +137,8 @@ func callControl(mnt, method, path, what string, out any) error {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(resp.Body)
-		return fmt.Errorf("%s: %s", what, strings.TrimSpace(string(body)))
+		msg, _ := io.ReadAll(resp.Body)
+		return &controlRefusal{what: what, status: resp.StatusCode, reason: strings.TrimSpace(string(msg))}
 	}
 	if out == nil {
 		return nil
@@ -138,3 +148,12 @@ func callControl(mnt, method, path, what string, out any) error {
 	}
 	return nil
 }
+
+// controlRefusal is a request the mount answered with an error.
+type controlRefusal struct {
+	what   string // what was asked ("sync")
+	status int    // the HTTP status
+	reason string // the mount's words
+}
+
+func (e *controlRefusal) Error() string { return e.what + ": " + e.reason }

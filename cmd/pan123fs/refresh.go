@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -82,7 +83,7 @@ func requestRefresh(root, rel string, recursive bool) (*pfs.Refreshed, error) {
 		q.Set("recursive", "1")
 	}
 	var res pfs.Refreshed
-	if err := callControl(root, http.MethodPost, "/refresh?"+q.Encode(), "refresh", &res); err != nil {
+	if err := callControl(context.Background(), root, http.MethodPost, "/refresh?"+q.Encode(), "refresh", nil, &res); err != nil {
 		return nil, err
 	}
 	return &res, nil

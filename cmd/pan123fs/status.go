@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -47,7 +48,7 @@ entitlement ends (a WARNING within 14 days of it: the open API stops then).`,
 
 func fetchStatus(mnt string) (*pfs.Status, error) {
 	var st pfs.Status
-	if err := callControl(mnt, http.MethodGet, "/status", "status", &st); err != nil {
+	if err := callControl(context.Background(), mnt, http.MethodGet, "/status", "status", nil, &st); err != nil {
 		return nil, err
 	}
 	return &st, nil
@@ -116,7 +117,7 @@ done on 123pan. Exits 0 then; non-zero with the reason on timeout or failure.`,
 			if timeout > 0 {
 				path += "?timeout=" + timeout.String()
 			}
-			if err := callControl(args[0], http.MethodPost, path, "sync", nil); err != nil {
+			if err := callControl(cmd.Context(), args[0], http.MethodPost, path, "sync", nil, nil); err != nil {
 				return err
 			}
 			fmt.Fprintln(os.Stdout, "synced")

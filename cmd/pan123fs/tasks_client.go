@@ -1,16 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 )
 
@@ -28,7 +25,6 @@ const maxTasks = 3
 
 // mountTasks talks to the mount that holds a folder.
 type mountTasks struct {
-	hc   *http.Client
 	root string // the mount point
 	rel  string // the folder, slash-separated, relative to root
 }
@@ -46,11 +42,10 @@ func openTasks(dir string) (*mountTasks, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc, err := controlClient(root)
-	if err != nil {
+	if _, err := controlClient(root); err != nil {
 		return nil, err
 	}
-	return &mountTasks{hc: hc, root: root, rel: rel}, nil
+	return &mountTasks{root: root, rel: rel}, nil
 }
 
 // path is the local path of rel inside the mount.
@@ -58,31 +53,15 @@ func (m *mountTasks) path(rel string) string { return filepath.Join(m.root, file
 
 // call sends a request to the mount and decodes its JSON answer into out.
 func (m *mountTasks) call(ctx context.Context, method, route string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
+	err := callControl(ctx, m.root, method, route, "import task", body, out)
+	var r *controlRefusal
+	switch {
+	case errors.As(err, &r) && r.status == http.StatusNotFound:
+		return fmt.Errorf("the mount at %s does not serve import tasks (started by an older pan123fs?)", m.root)
+	case errors.As(err, &r):
+		return errors.New(r.reason)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, "http://pan123fs"+route, rd)
-	if err != nil {
-		return err
-	}
-	resp, err := m.hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("talking to the mount: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode == http.StatusNotFound {
-			return fmt.Errorf("the mount at %s does not serve import tasks (started by an older pan123fs?)", m.root)
-		}
-		return fmt.Errorf("%s", strings.TrimSpace(string(msg)))
-	}
-	return json.NewDecoder(resp.Body).Decode(out)
+	return err
 }
 
 // folderID is the 123pan ID of the folder rel of the mount ("" = root).

@@ -79,24 +79,7 @@ func (m mountTarget) upload(ctx context.Context, local *os.File, size int64, md5
 // syncMountOf waits until every upload pending in the mount at mnt is on
 // 123pan (the control socket's /sync, as `pan123fs sync`).
 func syncMountOf(ctx context.Context, mnt string) error {
-	hc, err := controlClient(mnt)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://pan123fs/sync", nil)
-	if err != nil {
-		return err
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("talking to the mount: %w", err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("sync: %s", strings.TrimSpace(string(body)))
-	}
-	return nil
+	return callControl(ctx, mnt, http.MethodPost, "/sync", "sync", nil, nil)
 }
 
 // clientTarget uploads through the client into a folder of the account,
