@@ -163,8 +163,9 @@ func (c *collection) checkUnique(changes map[string]map[string]any) *dbError {
 }
 
 // commit writes changes (after checkUnique) and keeps the indexes' owners.
-// Call with mu held.
-func (c *collection) commit(changes map[string]map[string]any) {
+// New documents take their insertion order from order, which lists the
+// keys of changes. Call with mu held.
+func (c *collection) commit(order []string, changes map[string]map[string]any) {
 	for _, ix := range c.indexes {
 		if !ix.spec.Unique {
 			continue
@@ -180,7 +181,7 @@ func (c *collection) commit(changes map[string]map[string]any) {
 			ix.owners[ix.tuple(f)] = id
 		}
 	}
-	for _, id := range slices.Sorted(maps.Keys(changes)) {
+	for _, id := range order {
 		if old := c.docs[id]; old != nil {
 			c.docs[id] = &document{seq: old.seq, fields: changes[id]}
 			continue

@@ -120,7 +120,7 @@ func (c *collection) add(data []map[string]any) (any, *dbError) {
 	if err := c.checkUnique(changes); err != nil {
 		return nil, err
 	}
-	c.commit(changes)
+	c.commit(ids, changes)
 	return wire.AddResponse{Envelope: success, IDList: ids}, nil
 }
 
@@ -138,7 +138,7 @@ func (c *collection) update(pl plan) (any, *dbError) {
 	if err := c.checkUnique(changes); err != nil {
 		return nil, err
 	}
-	c.commit(changes)
+	c.commit(slices.Sorted(maps.Keys(changes)), changes)
 	return wire.UpdateResponse{Envelope: success, Matched: len(docs), Modified: len(changes)}, nil
 }
 
@@ -162,7 +162,7 @@ func (c *collection) set(pl plan) (any, *dbError) {
 	if err := c.checkUnique(changes); err != nil {
 		return nil, err
 	}
-	c.commit(changes)
+	c.commit([]string{pl.docID}, changes)
 	return resp, nil
 }
 
