@@ -16,6 +16,7 @@ const (
 	CodeIPNotWhitelisted   = 40164
 	CodeTokenMissing       = 41001
 	CodeTokenExpired       = 42001
+	CodeRequireGet         = 43001
 	CodeRequirePost        = 43002
 	CodeEmptyBody          = 44002
 	CodeQuota              = 45009 // daily quota or frequency limit
@@ -36,6 +37,7 @@ const (
 	CodeDBRequestFailed     = -502001
 	CodeDBBadQuery          = -502002 // the emulator's answer for a query it does not understand (chosen)
 	CodeDBCollectionMissing = -502005
+	CodeDBCollectionExists  = -502013 // databasecollectionadd of an existing name; the real code is unknown (chosen)
 	CodeDBDuplicate         = -502012 // unique-index clash; the real code is unknown (chosen)
 
 	CodeFileRequestFailed = -503001
@@ -52,6 +54,10 @@ const (
 	StatusNonexist     = 1
 	ErrMsgFileNonexist = "STORAGE_FILE_NONEXIST"
 )
+
+// CollectionExists is what the errmsg of a CodeDBCollectionExists answer
+// contains (the CloudBase SDK's error name).
+const CollectionExists = "DATABASE_COLLECTION_ALREADY_EXIST"
 
 // DuplicateKey is what the errmsg of a CodeDBDuplicate answer contains
 // (chosen, after MongoDB's "E11000 duplicate key error").

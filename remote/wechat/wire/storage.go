@@ -61,6 +61,8 @@ const (
 	CosAccessDenied    = "AccessDenied"    // 403: wrong, expired or forged signature
 	CosEntityTooLarge  = "EntityTooLarge"  // 400: over the size limit
 	CosInternalError   = "InternalError"   // 500
+	CosNoSuchBucket    = "NoSuchBucket"    // 404: the URL names another bucket
+	CosNoSuchKey       = "NoSuchKey"       // 404: a download link of an object that is gone
 )
 
 // DownloadFileRequest is the body of POST /tcb/batchdownloadfile.
