@@ -36,9 +36,10 @@ const queryLimit = wire.MaxQueryLimit
 // indexName is the unique index on (parent, name).
 const indexName = "parent_name"
 
-// q builds the source text of a database query, every value JSON-encoded:
+// query builds the source text of a database query, every value
+// JSON-encoded:
 //
-//	q("c").where(map[string]any{"parent": "x"}).skip(0).limit(100).get()
+//	b.q().where(map[string]any{"parent": "x"}).call("skip", 0).call("get")
 type query struct{ b strings.Builder }
 
 func (b *Backend) q() *query {
