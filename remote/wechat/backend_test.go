@@ -408,3 +408,72 @@ func TestCheckName(t *testing.T) {
 		}
 	}
 }
+
+// loseAnswers serves emu, but for the first n calls to path it lets the
+// emulator apply the call and then cuts the connection before the answer:
+// a call that took effect though the client never heard so.
+func loseAnswers(t *testing.T, emu *emulator.Server, path string, n int) *httptest.Server {
+	t.Helper()
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		lose := r.URL.Path == path && n > 0
+		if lose {
+			n--
+		}
+		mu.Unlock()
+		if !lose {
+			emu.ServeHTTP(w, r)
+			return
+		}
+		emu.ServeHTTP(httptest.NewRecorder(), r)
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if assert.NoError(t, err) {
+			conn.Close()
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestAddWhoseAnswerWasLostIsNotADuplicate(t *testing.T) {
+	emu := emulator.New(emulator.Options{AppID: testAppID, Secret: testSecret})
+	srv := loseAnswers(t, emu, wire.PathDatabaseAdd, 2)
+	b := newBackend(t, config(t, emu, srv))
+	ctx := t.Context()
+	for _, err := range b.List(ctx, "") { // makes the collection
+		require.NoError(t, err)
+	}
+	d, err := b.Mkdir(ctx, "", "d")
+	require.NoError(t, err, "Mkdir whose databaseadd answer was lost")
+	f, err := b.Put(ctx, putReq(d.ID, "f.png", []byte("content")))
+	require.NoError(t, err, "Put whose databaseadd answer was lost")
+	assert.Equal(t, 2, emu.Stats().Documents, "documents")
+	assert.Equal(t, int64(4), calls(emu, "POST "+wire.PathDatabaseAdd), "databaseadd calls: each sent twice")
+
+	ents := map[string]string{}
+	for e, err := range b.List(ctx, d.ID) {
+		require.NoError(t, err)
+		ents[e.Name] = e.ID
+	}
+	assert.Equal(t, map[string]string{"f.png": f.Entry.ID}, ents, "List(d)")
+	_, err = b.Mkdir(ctx, "", "d")
+	assert.ErrorIs(t, err, store.ErrExists, "Mkdir of a taken name, answered at once")
+}
+
+func TestPutIntoAFolderGoneMakesNothing(t *testing.T) {
+	emu, srv := newEmulator(t, emulator.Options{})
+	b := newBackend(t, config(t, emu, srv))
+	ctx := t.Context()
+	d, err := b.Mkdir(ctx, "", "d")
+	require.NoError(t, err)
+	require.NoError(t, b.Delete(ctx, []string{d.ID}))
+	_, err = b.Put(ctx, putReq(d.ID, "f.png", []byte("content")))
+	assert.ErrorIs(t, err, store.ErrNotFound, "Put into a deleted folder")
+	_, err = b.Mkdir(ctx, d.ID, "sub")
+	assert.ErrorIs(t, err, store.ErrNotFound, "Mkdir in a deleted folder")
+	_, err = b.Rename(ctx, store.Entry{ID: "gone", Name: "x"}, "", "y")
+	assert.ErrorIs(t, err, store.ErrNotFound, "Rename of an entry that is gone")
+	assert.Zero(t, emu.Stats().Objects, "objects")
+	assert.Zero(t, emu.Stats().Documents, "documents")
+}
