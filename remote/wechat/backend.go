@@ -132,15 +132,24 @@ func msTime(ms int64) time.Time {
 
 // List yields a folder's documents, a query of up to 1000 a page. Links
 // come only from the cache: asking them would cost a call per 50 files.
+// A folder that yields nothing is looked up, so that one that is gone
+// gives ErrNotFound rather than nothing.
 func (b *Backend) List(ctx context.Context, folder string) iter.Seq2[store.Entry, error] {
 	return func(yield func(store.Entry, error) bool) {
+		some := false
 		for d, err := range b.findDocs(ctx, map[string]any{"parent": folder}) {
 			if err != nil {
 				yield(store.Entry{}, err)
 				return
 			}
+			some = true
 			if !yield(b.entryOf(d), nil) {
 				return
+			}
+		}
+		if !some {
+			if err := b.checkFolder(ctx, folder); err != nil {
+				yield(store.Entry{}, err)
 			}
 		}
 	}

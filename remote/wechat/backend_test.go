@@ -472,6 +472,11 @@ func TestPutIntoAFolderGoneMakesNothing(t *testing.T) {
 	assert.ErrorIs(t, err, store.ErrNotFound, "Put into a deleted folder")
 	_, err = b.Mkdir(ctx, d.ID, "sub")
 	assert.ErrorIs(t, err, store.ErrNotFound, "Mkdir in a deleted folder")
+	var listErr error
+	for _, err := range b.List(ctx, d.ID) {
+		listErr = err
+	}
+	assert.ErrorIs(t, listErr, store.ErrNotFound, "List of a deleted folder")
 	_, err = b.Rename(ctx, store.Entry{ID: "gone", Name: "x"}, "", "y")
 	assert.ErrorIs(t, err, store.ErrNotFound, "Rename of an entry that is gone")
 	assert.Zero(t, emu.Stats().Objects, "objects")
