@@ -482,3 +482,21 @@ func TestPutIntoAFolderGoneMakesNothing(t *testing.T) {
 	assert.Zero(t, emu.Stats().Objects, "objects")
 	assert.Zero(t, emu.Stats().Documents, "documents")
 }
+
+func TestOverwriteWhoseUpdateAnswerWasLostDeletesTheOldObject(t *testing.T) {
+	emu := emulator.New(emulator.Options{AppID: testAppID, Secret: testSecret})
+	srv := loseAnswers(t, emu, wire.PathDatabaseUpdate, 1)
+	b := newBackend(t, config(t, emu, srv))
+	ctx := t.Context()
+	f := put(t, b, "", "f.png", []byte("old"))
+	r := putReq("", "f.png", []byte("new"))
+	r.Replaces = f.ID
+	res, err := b.Put(ctx, r)
+	require.NoError(t, err, "Put whose databaseupdate answer was lost")
+	assert.Empty(t, res.Leftovers)
+	assert.Equal(t, int64(2), calls(emu, "POST "+wire.PathDatabaseUpdate), "databaseupdate calls")
+	assert.Equal(t, 1, emu.Stats().Objects, "objects: the replaced one is deleted")
+	st, err := b.Stat(ctx, f.ID)
+	require.NoError(t, err)
+	assert.Equal(t, []byte("new"), readAll(t, b, st))
+}

@@ -22,6 +22,9 @@ type doc struct {
 	MTime  int64  `json:"mtime"` // Unix ms
 	CTime  int64  `json:"ctime"` // Unix ms
 	Gen    int64  `json:"gen"`   // content generation; +1 on every overwrite
+	// Prev is the file ID of the content the last overwrite replaced,
+	// deleted by then unless that overwrite was cut short (put.go).
+	Prev string `json:"prev,omitempty"`
 }
 
 // The document types.

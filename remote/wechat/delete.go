@@ -79,9 +79,16 @@ func (b *Backend) Delete(ctx context.Context, ids []string) error {
 	return nil
 }
 
+// appendObject adds d's objects: its content, and the one its last
+// overwrite replaced (gone already, unless that overwrite was cut short).
 func appendObject(objects []string, d doc) []string {
-	if d.Type == typeFile && d.FileID != "" {
-		return append(objects, d.FileID)
+	if d.Type != typeFile {
+		return objects
+	}
+	for _, id := range []string{d.FileID, d.Prev} {
+		if id != "" {
+			objects = append(objects, id)
+		}
 	}
 	return objects
 }

@@ -173,20 +173,27 @@ func (b *Backend) create(ctx context.Context, req store.PutRequest, up uploaded)
 const maxReplaceRounds = 5
 
 // replace points the document req.Replaces at the new object, then deletes
-// the object it named.
+// the object it named. The document keeps that object's file ID as prev
+// until the next replacement, so that a replacement whose end was lost (a
+// crash, or an answer that never came) still deletes it when it is tried
+// again: it finds the document naming its own object already.
 func (b *Backend) replace(ctx context.Context, req store.PutRequest, up uploaded) (store.PutResult, error) {
 	for range maxReplaceRounds {
 		old, err := b.getDoc(ctx, req.Replaces)
 		if err != nil {
 			return store.PutResult{}, err
 		}
-		if old.FileID == up.FileID { // a resumed Put whose first run got this far
-			return store.PutResult{Entry: b.entryOf(old)}, nil
+		if old.FileID == up.FileID { // done by an earlier attempt
+			return b.dropReplaced(ctx, store.PutResult{Entry: b.entryOf(old)}, old.Prev), nil
 		}
-		set := map[string]any{"fileid": up.FileID, "key": up.Key, "size": up.Size, "md5": up.MD5,
-			"mtime": b.c.clock.Now().UnixMilli(), "gen": old.Gen + 1}
+		nd := old
+		nd.FileID, nd.Key, nd.Size, nd.MD5, nd.Prev = up.FileID, up.Key, up.Size, up.MD5, old.FileID
+		nd.MTime, nd.Gen = b.c.clock.Now().UnixMilli(), old.Gen+1
+		set := map[string]any{"fileid": nd.FileID, "key": nd.Key, "size": nd.Size, "md5": nd.MD5,
+			"prev": nd.Prev, "mtime": nd.MTime, "gen": nd.Gen}
 		if old.Parent != req.Parent || old.Name != req.Name {
-			set["parent"], set["name"] = req.Parent, req.Name
+			nd.Parent, nd.Name = req.Parent, req.Name
+			set["parent"], set["name"] = nd.Parent, nd.Name
 		}
 		var resp wire.UpdateResponse
 		q := b.q().where(map[string]any{"_id": old.ID, "gen": old.Gen}).withData("update", set)
@@ -194,20 +201,23 @@ func (b *Backend) replace(ctx context.Context, req store.PutRequest, up uploaded
 			return store.PutResult{}, err
 		}
 		if resp.Matched == 0 {
-			continue // changed meanwhile: read it again
+			continue // changed meanwhile (or by our own attempt): read it again
 		}
-		nd := old
-		nd.FileID, nd.Key, nd.Size, nd.MD5, nd.MTime, nd.Gen = up.FileID, up.Key, up.Size, up.MD5, set["mtime"].(int64), old.Gen+1
-		nd.Parent, nd.Name = req.Parent, req.Name
-		res := store.PutResult{Entry: b.entryOf(nd)}
-		if old.FileID != "" {
-			b.links.Remove(old.FileID)
-			if err := b.c.DeleteFiles(ctx, []string{old.FileID}); err != nil {
-				b.c.log.Warn("wechat: deleting the replaced object failed; handed back", "fileid", old.FileID, "err", err)
-				res.Leftovers = []string{old.FileID}
-			}
-		}
-		return res, nil
+		return b.dropReplaced(ctx, store.PutResult{Entry: b.entryOf(nd)}, old.FileID), nil
 	}
 	return store.PutResult{}, store.Wrap(errors.New("wechat: the entry kept changing under the replacement"), store.ErrTemporary)
+}
+
+// dropReplaced deletes the replaced object fileID ("" none), or hands it
+// back in res.Leftovers.
+func (b *Backend) dropReplaced(ctx context.Context, res store.PutResult, fileID string) store.PutResult {
+	if fileID == "" {
+		return res
+	}
+	b.links.Remove(fileID)
+	if err := b.c.DeleteFiles(ctx, []string{fileID}); err != nil {
+		b.c.log.Warn("wechat: deleting the replaced object failed; handed back", "fileid", fileID, "err", err)
+		res.Leftovers = append(res.Leftovers, fileID)
+	}
+	return res
 }
