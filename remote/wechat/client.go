@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+	"golang.org/x/time/rate"
 
 	"github.com/pan123fs/pan123fs/internal/backoff"
 	"github.com/pan123fs/pan123fs/remote/wechat/wire"
@@ -81,6 +82,11 @@ type Config struct {
 	// most one day). Links are used until a tenth of it remains.
 	LinkMaxAge time.Duration
 
+	// QPS bounds the tcb calls a second of this client (the environment's
+	// quota is per second: 30 on the basic plan; -501003 answers are
+	// retried with backoff anyway); 0 is unbounded.
+	QPS float64
+
 	// HTTPClient is used when set; by default a client with dial, TLS and
 	// response-header timeouts and no overall timeout.
 	HTTPClient *http.Client
@@ -126,6 +132,7 @@ type Client struct {
 	hc         *http.Client
 	tokens     tokens
 	tokenParam string
+	limiter    *rate.Limiter // nil: unbounded
 	policy     backoff.Policy
 	clock      clockwork.Clock
 	callTO     time.Duration
@@ -157,6 +164,9 @@ func NewClient(cfg Config) (*Client, error) {
 		clock: cfg.Clock, callTO: cfg.CallTimeout, stallTO: cfg.StallTimeout, log: cfg.Logger}
 	if c.hc == nil {
 		c.hc = &http.Client{Transport: newTransport()}
+	}
+	if cfg.QPS > 0 {
+		c.limiter = rate.NewLimiter(rate.Limit(cfg.QPS), max(1, int(cfg.QPS)))
 	}
 	if c.tokenParam == "" {
 		c.tokenParam = wire.QueryAccessToken
@@ -240,6 +250,11 @@ func (c *Client) callTracked(ctx context.Context, path string, in, out any) (amb
 		tok, err := c.tokens.token(ctx)
 		if err != nil {
 			return ambiguous, err
+		}
+		if c.limiter != nil {
+			if err := c.limiter.Wait(ctx); err != nil {
+				return ambiguous, err
+			}
 		}
 		err = c.post(ctx, path, tok, body, out)
 		if err == nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/pan123fs/pan123fs/internal/backoff"
 	"github.com/pan123fs/pan123fs/internal/durable"
 	"github.com/pan123fs/pan123fs/remote/wechat/wire"
+	"github.com/pan123fs/pan123fs/store"
 )
 
 // TokenSource says where the access token of the tcb calls comes from.
@@ -76,10 +77,13 @@ type fileTokens struct {
 	size int64     // GUARDED_BY(mu)
 }
 
+// token reads the file when it changed (size or mtime) since the last
+// read. A file that cannot be read or is empty fails the call with
+// store.ErrAuth: there is no token to send.
 func (f *fileTokens) token(context.Context) (string, error) {
 	fi, err := os.Stat(f.path)
 	if err != nil {
-		return "", fmt.Errorf("wechat: token file: %w", err)
+		return "", store.Wrap(fmt.Errorf("wechat: token file: %w", err), store.ErrAuth)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -88,11 +92,11 @@ func (f *fileTokens) token(context.Context) (string, error) {
 	}
 	b, err := os.ReadFile(f.path)
 	if err != nil {
-		return "", fmt.Errorf("wechat: token file: %w", err)
+		return "", store.Wrap(fmt.Errorf("wechat: token file: %w", err), store.ErrAuth)
 	}
 	tok := strings.TrimSpace(string(b))
 	if tok == "" {
-		return "", fmt.Errorf("wechat: token file %s is empty", f.path)
+		return "", store.Wrap(fmt.Errorf("wechat: token file %s is empty", f.path), store.ErrAuth)
 	}
 	f.tok, f.mod, f.size = tok, fi.ModTime(), fi.Size()
 	return tok, nil
