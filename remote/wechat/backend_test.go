@@ -500,3 +500,43 @@ func TestOverwriteWhoseUpdateAnswerWasLostDeletesTheOldObject(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []byte("new"), readAll(t, b, st))
 }
+
+func TestResumeOfAnUploadAnotherEntryHoldsUploadsAgain(t *testing.T) {
+	emu, srv := newEmulator(t, emulator.Options{})
+	b := newBackend(t, config(t, emu, srv))
+	ctx := t.Context()
+	data := []byte("content")
+	var token string
+	r := putReq("", "a.png", data)
+	r.Started = func(tok string) { token = tok }
+	a, err := b.Put(ctx, r)
+	require.NoError(t, err)
+	uploads := calls(emu, cosCalls)
+
+	r = putReq("", "b.png", data) // the file was renamed before the journal's Put was resumed
+	r.Resume = token
+	bb, err := b.Put(ctx, r)
+	require.NoError(t, err)
+	assert.Equal(t, uploads+1, calls(emu, cosCalls), "COS uploads: the object of a.png is not shared")
+	require.NoError(t, b.Delete(ctx, []string{a.Entry.ID}))
+	st, err := b.Stat(ctx, bb.Entry.ID)
+	require.NoError(t, err)
+	assert.Equal(t, data, readAll(t, b, st), "b.png after a.png was deleted")
+}
+
+func TestBackendsRacingToMakeTheCollectionBothWork(t *testing.T) {
+	emu, srv := newEmulator(t, emulator.Options{})
+	cfg := config(t, emu, srv)
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			_, err := newBackend(t, cfg).Mkdir(t.Context(), "", fmt.Sprintf("d%d", i))
+			assert.NoError(t, err, "Mkdir by backend %d on a fresh environment", i)
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, 4, emu.Stats().Documents)
+	b := newBackend(t, cfg)
+	_, err := b.Mkdir(t.Context(), "", "d0")
+	assert.ErrorIs(t, err, store.ErrExists, "the unique index is there")
+}

@@ -3,6 +3,7 @@ package wechat
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -36,8 +37,12 @@ const (
 // queryLimit is the page size of a listing (wire.MaxQueryLimit).
 const queryLimit = wire.MaxQueryLimit
 
-// indexName is the unique index on (parent, name).
-const indexName = "parent_name"
+// The indexes: the unique one on (parent, name), which also serves the
+// listings, and one on fileid for the resume check (put.go).
+const (
+	indexName       = "parent_name"
+	fileIDIndexName = "fileid"
+)
 
 // query builds the source text of a database query, every value
 // JSON-encoded:
@@ -102,26 +107,32 @@ func (b *Backend) db(ctx context.Context, path, query string, out any) (ambiguou
 	return ambiguous, err
 }
 
-// makeCollection makes the collection and its unique index on (parent,
-// name). Several processes may race to it: a refusal of the collection
-// (it exists by now) is logged and the index is asked for anyway.
+// makeCollection makes the collection and its indexes. Several processes
+// may race to it: a collection that exists by now is fine, and the indexes
+// are asked for anyway (updateindex of an index that exists as asked is
+// no change). An index refused is logged, not fatal: without the unique
+// one, names are unique only as far as each host's checks go.
 func (b *Backend) makeCollection(ctx context.Context) error {
 	b.makeMu.Lock()
 	defer b.makeMu.Unlock()
 	b.c.log.Info("wechat: making the namespace collection", "collection", b.coll)
 	err := b.c.call(ctx, wire.PathDatabaseCollectionAdd, wire.CollectionRequest{Env: b.c.env, CollectionName: b.coll}, nil)
+	var e *APIError
+	if errors.As(err, &e) && (e.Code == wire.CodeDBCollectionExists || strings.Contains(e.Message, wire.CollectionExists)) {
+		err = nil
+	}
 	if err != nil {
-		b.c.log.Warn("wechat: databasecollectionadd refused; the collection may exist already", "collection", b.coll, "err", err)
+		return err
 	}
 	idx := wire.UpdateIndexRequest{Env: b.c.env, CollectionName: b.coll, CreateIndexes: []wire.CreateIndex{{
 		Name: indexName, Unique: true,
 		Keys: []wire.IndexKey{{Name: "parent", Direction: wire.DirectionAsc}, {Name: "name", Direction: wire.DirectionAsc}},
+	}, {
+		Name: fileIDIndexName,
+		Keys: []wire.IndexKey{{Name: "fileid", Direction: wire.DirectionAsc}},
 	}}}
-	if ierr := b.c.call(ctx, wire.PathUpdateIndex, idx, nil); ierr != nil {
-		if err != nil {
-			return err
-		}
-		b.c.log.Warn("wechat: updateindex refused; names may not be unique", "collection", b.coll, "err", ierr)
+	if err := b.c.call(ctx, wire.PathUpdateIndex, idx, nil); err != nil {
+		b.c.log.Error("wechat: updateindex refused; names are not kept unique by the database", "collection", b.coll, "err", err)
 	}
 	return nil
 }

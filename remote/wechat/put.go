@@ -99,16 +99,36 @@ func (b *Backend) upload(ctx context.Context, req store.PutRequest, old doc) (up
 }
 
 // resumable reads req.Resume: an upload of the same content whose object
-// storage still has. Anything else (garbage, other content, an object
-// gone) is not, and the content goes up again.
+// storage still has, and that no document names but the one this Put
+// makes or replaces (an earlier run may have got that far). Anything else
+// (garbage, other content, an object gone, one that an entry of another
+// name holds since) is not, and the content goes up again: two entries
+// must never share an object, which the first one deleted would take
+// from the other.
 func (b *Backend) resumable(ctx context.Context, req store.PutRequest) (uploaded, bool) {
 	var up uploaded
 	if req.Resume == "" || json.Unmarshal([]byte(req.Resume), &up) != nil ||
 		up.FileID == "" || !strings.HasPrefix(up.FileID, wire.FileIDScheme) || up.MD5 != req.MD5 || up.Size != req.Size {
 		return uploaded{}, false
 	}
-	if _, err := b.link(ctx, up.FileID); err != nil {
-		b.c.log.Info("wechat: cannot resume an upload; uploading again", "name", req.Name, "err", err)
+	why := ""
+	for d, err := range b.findDocs(ctx, map[string]any{"fileid": up.FileID}) {
+		if err != nil {
+			why = err.Error()
+		} else if d.ID != req.Replaces && (d.Parent != req.Parent || d.Name != req.Name) {
+			why = fmt.Sprintf("entry %q (%q) holds it", d.ID, d.Name)
+		}
+		if why != "" {
+			break
+		}
+	}
+	if why == "" {
+		if _, err := b.link(ctx, up.FileID); err != nil {
+			why = err.Error()
+		}
+	}
+	if why != "" {
+		b.c.log.Info("wechat: cannot resume an upload; uploading again", "name", req.Name, "why", why)
 		return uploaded{}, false
 	}
 	return up, true
