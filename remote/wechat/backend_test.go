@@ -540,3 +540,62 @@ func TestBackendsRacingToMakeTheCollectionBothWork(t *testing.T) {
 	_, err := b.Mkdir(t.Context(), "", "d0")
 	assert.ErrorIs(t, err, store.ErrExists, "the unique index is there")
 }
+
+// linkServer serves data at a link of its own: with ranges honoured
+// unless ignoreRange, and cutting the first cut answers half-way.
+func linkServer(t *testing.T, data []byte, ignoreRange bool, cut int) (*httptest.Server, *int) {
+	t.Helper()
+	var mu sync.Mutex
+	requests := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests++
+		cutThis := requests <= cut
+		mu.Unlock()
+		if ignoreRange {
+			r.Header.Del("Range")
+		}
+		if !cutThis {
+			http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data))
+			return
+		}
+		w.Header().Set("Content-Length", fmt.Sprint(len(data)))
+		w.WriteHeader(http.StatusOK)
+		w.Write(data[:len(data)/2])
+		w.(http.Flusher).Flush()
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &requests
+}
+
+func TestReaderCopesWithAServerThatIgnoresRange(t *testing.T) {
+	emu, srv := newEmulator(t, emulator.Options{})
+	b := newBackend(t, config(t, emu, srv))
+	data := []byte("0123456789abcdefghijklmnopqrstuvwxyz")
+	ls, _ := linkServer(t, data, true, 0)
+	r := b.Reader(store.Entry{ID: "x", Name: "x", Size: int64(len(data)), MD5: md5hex(data), Link: ls.URL})
+	rc, err := r.OpenRange(t.Context(), 5, 10)
+	require.NoError(t, err)
+	got, err := io.ReadAll(rc)
+	rc.Close()
+	require.NoError(t, err)
+	assert.Equal(t, data[5:15], got, "OpenRange(5, 10)")
+	buf := make([]byte, 10)
+	n, err := r.ReadAt(buf, int64(len(data))-4)
+	assert.ErrorIs(t, err, io.EOF, "ReadAt past the end")
+	assert.Equal(t, data[len(data)-4:], buf[:n], "ReadAt(10 bytes, 4 before the end)")
+}
+
+func TestReaderResumesACutDownload(t *testing.T) {
+	emu, srv := newEmulator(t, emulator.Options{})
+	b := newBackend(t, config(t, emu, srv))
+	data := bytes.Repeat([]byte("0123456789"), 10000)
+	ls, requests := linkServer(t, data, false, 1)
+	e := store.Entry{ID: "x", Name: "x", Size: int64(len(data)), MD5: md5hex(data), Link: ls.URL}
+	assert.Equal(t, data, readAll(t, b, e))
+	assert.Equal(t, 2, *requests, "requests: the cut one and the rest")
+}
