@@ -31,7 +31,7 @@ type Backend struct {
 	maxAge time.Duration
 
 	makeMu sync.Mutex               // one makeCollection at a time
-	links  *lru.Cache[string, link] // file ID → download link
+	links  *lru.Cache[string, Link] // file ID → download link
 }
 
 var _ store.Backend = (*Backend)(nil)
@@ -61,7 +61,7 @@ func New(cfg Config) (*Backend, error) {
 	if b.maxAge < time.Second {
 		b.maxAge = time.Second
 	}
-	b.links, _ = lru.New[string, link](linkCacheSize)
+	b.links, _ = lru.New[string, Link](linkCacheSize)
 	return b, nil
 }
 
@@ -182,14 +182,14 @@ func (b *Backend) Stat(ctx context.Context, id string) (store.Entry, error) {
 }
 
 // link asks a download link for fileID and caches it.
-func (b *Backend) link(ctx context.Context, fileID string) (link, error) {
+func (b *Backend) link(ctx context.Context, fileID string) (Link, error) {
 	res, err := b.c.DownloadLinks(ctx, []string{fileID}, b.maxAge)
 	if err != nil {
-		return link{}, err
+		return Link{}, err
 	}
 	r := res[fileID]
 	if r.Err != nil {
-		return link{}, r.Err
+		return Link{}, r.Err
 	}
 	b.links.Add(fileID, r.Link)
 	return r.Link, nil

@@ -169,9 +169,9 @@ func classify(err error) error {
 	case e.Code == wire.CodeQuota, e.Code == wire.CodeRequestQuota, e.Code == wire.CodeConcurrencyQuota,
 		e.HTTPStatus == 429:
 		kinds = append(kinds, store.ErrRateLimited, store.ErrTemporary)
-	case temporary(err):
+	case temporary(err), e.Status != 0: // per-file statuses other than missing: unknown, tried again (spec)
 		kinds = append(kinds, store.ErrTemporary)
-	case e.Code != 0, e.Status != 0, e.HTTPStatus >= 400 && e.HTTPStatus < 500:
+	case e.Code != 0, e.HTTPStatus >= 400 && e.HTTPStatus < 500:
 		kinds = append(kinds, store.ErrPermanent)
 	default:
 		kinds = append(kinds, store.ErrTemporary) // an unreadable answer, say

@@ -23,6 +23,7 @@ func TestClassifyMapsAnswersToStoreSentinels(t *testing.T) {
 		{"resource missing", &APIError{Code: wire.CodeResourceMissing}, []error{store.ErrNotFound, store.ErrPermanent}},
 		{"file does not exist", &APIError{Code: wire.CodeFileNotExist}, []error{store.ErrNotFound, store.ErrPermanent}},
 		{"per-file nonexist", &APIError{Status: wire.StatusNonexist, Message: wire.ErrMsgFileNonexist}, []error{store.ErrNotFound, store.ErrPermanent}},
+		{"per-file other status", &APIError{Status: 2, Message: "STORAGE_EXCEED_AUTHORITY"}, []error{store.ErrTemporary}},
 		{"download 404", &APIError{Call: callDownload, HTTPStatus: 404}, []error{store.ErrNotFound, store.ErrPermanent}},
 		{"duplicate key", &APIError{Code: wire.CodeDBDuplicate, Message: "E11000 duplicate key"}, []error{store.ErrExists, store.ErrPermanent}},
 		{"duplicate by message", &APIError{Code: -502001, Message: "Duplicate Key error"}, []error{store.ErrExists, store.ErrPermanent}},

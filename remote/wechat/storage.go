@@ -129,8 +129,8 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// link is a download link and when to stop using it.
-type link struct {
+// Link is a download link and when to stop using it.
+type Link struct {
 	URL   string
 	Until time.Time
 }
@@ -152,7 +152,7 @@ func (c *Client) DownloadLinks(ctx context.Context, ids []string, maxAge time.Du
 			return out, err
 		}
 		for _, f := range resp.FileList {
-			r := LinkResult{Link: link{URL: f.DownloadURL, Until: asked.Add(maxAge - maxAge/10)}}
+			r := LinkResult{Link: Link{URL: f.DownloadURL, Until: asked.Add(maxAge - maxAge/10)}}
 			if f.Status != wire.StatusOK || f.DownloadURL == "" {
 				r.Err = classify(&APIError{Call: wire.PathBatchDownloadFile, Status: f.Status, Message: f.ErrMsg})
 			}
@@ -170,7 +170,7 @@ func (c *Client) DownloadLinks(ctx context.Context, ids []string, maxAge time.Du
 
 // LinkResult is one file's download link, or why there is none.
 type LinkResult struct {
-	Link link
+	Link Link
 	Err  error
 }
 
