@@ -1,8 +1,6 @@
 package emulator
 
 import (
-	"bytes"
-	"encoding/json"
 	"io"
 	"net/http"
 )
@@ -34,21 +32,13 @@ func (s *Server) adminRoutes() http.Handler {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		b = bytes.TrimSpace(b)
-		var faults []Fault
-		switch {
-		case len(b) == 0:
-			s.faults.set(nil)
-		case b[0] == '[':
-			err = json.Unmarshal(b, &faults)
-		default:
-			var f Fault
-			err = json.Unmarshal(b, &f)
-			faults = []Fault{f}
-		}
+		faults, err := ParseFaults(string(b))
 		if err != nil {
-			http.Error(w, "faults: "+err.Error(), http.StatusBadRequest)
+			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
+		}
+		if faults == nil {
+			s.faults.set(nil)
 		}
 		s.faults.add(faults)
 		s.listFaults(w, r)

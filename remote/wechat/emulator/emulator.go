@@ -74,6 +74,7 @@ type Server struct {
 	storage objectStore
 	db      database
 	quota   quotaState
+	qcloud  qcloudCalls
 	faults  faultList
 	stats   statsCounter
 	admin   http.Handler
@@ -129,7 +130,7 @@ const (
 	downloadPrefix = "/dl/"
 )
 
-// tcbHandlers are the JSON endpoints that take a token.
+// tcbHandler is the handler of a JSON endpoint that takes a token, or nil.
 func (s *Server) tcbHandler(path string) func(r *http.Request) any {
 	switch path {
 	case wire.PathUploadFile:
@@ -145,6 +146,8 @@ func (s *Server) tcbHandler(path string) func(r *http.Request) any {
 		return s.collectionAdd
 	case wire.PathUpdateIndex:
 		return s.updateIndex
+	case wire.PathGetQcloudToken:
+		return s.qcloudToken
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 package emulator
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -30,6 +32,31 @@ type Fault struct {
 	// Count is how many calls it applies to; 0 = every call until the
 	// faults are cleared.
 	Count int `json:"count,omitempty"`
+}
+
+// ParseFaults reads a Fault or a JSON array of them; blank text is none
+// (nil).
+func ParseFaults(text string) ([]Fault, error) {
+	text = strings.TrimSpace(text)
+	var faults []Fault
+	var err error
+	switch {
+	case text == "":
+		return nil, nil
+	case text[0] == '[':
+		err = json.Unmarshal([]byte(text), &faults)
+	default:
+		var f Fault
+		err = json.Unmarshal([]byte(text), &f)
+		faults = []Fault{f}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("faults: %w", err)
+	}
+	if faults == nil {
+		faults = []Fault{}
+	}
+	return faults, nil
 }
 
 // faultList is the faults waiting, in the order they were added.

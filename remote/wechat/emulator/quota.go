@@ -1,7 +1,10 @@
 package emulator
 
 import (
+	"fmt"
 	"math"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +25,38 @@ type Quotas struct {
 	// last element ("uploadfile", "databasequery", ...), with a burst of
 	// one second's worth; over it a call answers -501003.
 	QPS map[string]float64
+}
+
+// ParseQPS reads per-endpoint rate limits, "uploadfile=2,databasequery=10",
+// for Quotas.QPS. Names are the last element of the tcb paths.
+func ParseQPS(text string) (map[string]float64, error) {
+	m := map[string]float64{}
+	for _, item := range strings.Split(text, ",") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		name, value, found := strings.Cut(item, "=")
+		qps, err := strconv.ParseFloat(value, 64)
+		if !found || err != nil || qps <= 0 {
+			return nil, fmt.Errorf("qps %q: want name=calls-per-second (> 0)", item)
+		}
+		if !slices.Contains(QPSNames(), name) {
+			return nil, fmt.Errorf("qps %q: unknown endpoint %q (names: %s)", item, name, strings.Join(QPSNames(), ", "))
+		}
+		m[name] = qps
+	}
+	return m, nil
+}
+
+// QPSNames are the endpoint names Quotas.QPS takes.
+func QPSNames() []string {
+	var names []string
+	for _, p := range []string{wire.PathUploadFile, wire.PathBatchDownloadFile, wire.PathBatchDeleteFile,
+		wire.PathDatabaseAdd, wire.PathDatabaseQuery, wire.PathDatabaseUpdate, wire.PathDatabaseDelete,
+		wire.PathDatabaseCount, wire.PathDatabaseCollectionAdd, wire.PathUpdateIndex} {
+		names = append(names, strings.TrimPrefix(p, "/tcb/"))
+	}
+	return names
 }
 
 // chinaTime is where the daily counters roll over.

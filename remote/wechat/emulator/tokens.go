@@ -21,6 +21,7 @@ type tokenStore struct {
 	expiry map[string]time.Time // GUARDED_BY(mu)
 	latest string               // GUARDED_BY(mu); newest cgi-bin/token token
 	stable string               // GUARDED_BY(mu); current stable_token token
+	forced time.Time            // GUARDED_BY(mu); last force_refresh
 }
 
 func (t *tokenStore) init() { t.expiry = map[string]time.Time{} }
@@ -46,17 +47,23 @@ func (t *tokenStore) plain(now time.Time, ttl time.Duration) (string, time.Durat
 
 // stableToken is cgi-bin/stable_token: the same token until tokenOverlap
 // before its expiry, then a new one (the old one lives out its time).
-// force kills the current token at once and issues a new one.
-func (t *tokenStore) stableToken(now time.Time, ttl time.Duration, force bool) (string, time.Duration) {
+// force kills the current token at once and issues a new one, unless the
+// previous force was less than wire.ForceRefreshSpacing ago (then ok is
+// false).
+func (t *tokenStore) stableToken(now time.Time, ttl time.Duration, force bool) (tok string, left time.Duration, ok bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if force {
+		if !t.forced.IsZero() && now.Before(t.forced.Add(wire.ForceRefreshSpacing*time.Second)) {
+			return "", 0, false
+		}
+		t.forced = now
 		delete(t.expiry, t.stable)
 	} else if exp, ok := t.expiry[t.stable]; ok && now.Before(exp.Add(-tokenOverlap)) {
-		return t.stable, exp.Sub(now)
+		return t.stable, exp.Sub(now), true
 	}
 	t.stable = t.issue(now, ttl)
-	return t.stable, ttl
+	return t.stable, ttl, true
 }
 
 // check says whether tok may call: 0, or the errcode that refuses it.
@@ -123,7 +130,11 @@ func (s *Server) stableToken(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, e)
 		return
 	}
-	tok, ttl := s.tokens.stableToken(s.clock.Now(), s.opt.TokenTTL, req.ForceRefresh)
+	tok, ttl, allowed := s.tokens.stableToken(s.clock.Now(), s.opt.TokenTTL, req.ForceRefresh)
+	if !allowed {
+		writeJSON(w, errorf(wire.CodeQuota, "force_refresh at most once every %d s", wire.ForceRefreshSpacing))
+		return
+	}
 	writeJSON(w, wire.TokenResponse{AccessToken: tok, ExpiresIn: int(ttl / time.Second)})
 }
 

@@ -86,6 +86,15 @@ func TestStableTokenForceRefreshKillsTheCurrentOne(t *testing.T) {
 	if got := r.errcodeOf("?access_token=" + b.AccessToken); got != 0 {
 		t.Fatalf("forced token: errcode %d", got)
 	}
+	var resp wire.TokenResponse
+	r.post(wire.PathStableToken, wire.StableTokenRequest{GrantType: "client_credential", AppID: testAppID, Secret: testSecret, ForceRefresh: true}, &resp)
+	if resp.ErrCode != wire.CodeQuota || resp.AccessToken != "" {
+		t.Fatalf("second force_refresh within 30 s: %+v, want errcode %d", resp, wire.CodeQuota)
+	}
+	r.clock.Advance(30 * time.Second)
+	if c := r.stableToken(true); c.AccessToken == b.AccessToken {
+		t.Fatal("force_refresh 30 s later returned the same token")
+	}
 }
 
 func TestTokenRequestsWithBadCredentials(t *testing.T) {
@@ -164,5 +173,33 @@ func TestTcbCallBodyChecks(t *testing.T) {
 	r.get(q, &resp)
 	if resp.ErrCode != wire.CodeRequirePost {
 		t.Errorf("GET of a tcb call: %+v, want errcode %d", resp, wire.CodeRequirePost)
+	}
+}
+
+func TestQcloudTokenGivesDummyCredentialsTenAnHour(t *testing.T) {
+	r := newRig(t, emulator.Options{})
+	call := func(lifespan int) wire.QcloudTokenResponse {
+		var resp wire.QcloudTokenResponse
+		r.call(wire.PathGetQcloudToken, wire.QcloudTokenRequest{Lifespan: lifespan}, &resp)
+		return resp
+	}
+	for _, bad := range []int{0, 7201} {
+		if resp := call(bad); resp.ErrCode != wire.CodeInvalidArg {
+			t.Errorf("lifespan %d: %+v", bad, resp.Envelope)
+		}
+	}
+	for i := 0; i < 10; i++ {
+		resp := call(600)
+		if resp.ErrCode != 0 || resp.SecretID == "" || resp.SecretKey == "" || resp.Token == "" ||
+			resp.ExpiredTime != r.clock.Now().Unix()+600 {
+			t.Fatalf("call %d: %+v", i+1, resp)
+		}
+	}
+	if resp := call(600); resp.ErrCode != wire.CodeQuota {
+		t.Fatalf("11th call within the hour: %+v", resp.Envelope)
+	}
+	r.clock.Advance(time.Hour)
+	if resp := call(600); resp.ErrCode != 0 {
+		t.Fatalf("an hour later: %+v", resp.Envelope)
 	}
 }

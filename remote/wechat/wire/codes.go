@@ -32,7 +32,7 @@ const (
 	CodeReadQuota        = -501015
 	CodeWriteQuota       = -501016
 	CodeDiskFull         = -501017
-	CodeCloudParam2      = -501020
+	CodeCloudParam2      = -501020 // a second "parameter error" of the table
 
 	CodeDBRequestFailed     = -502001
 	CodeDBBadQuery          = -502002 // the emulator's answer for a query it does not understand (chosen)

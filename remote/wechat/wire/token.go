@@ -28,3 +28,33 @@ const DefaultTokenTTL = 7200
 // newer one, and how long before expiry stable_token starts handing out a new
 // one, in seconds (documented: 5 minutes).
 const TokenOverlap = 300
+
+// ForceRefreshSpacing is the least time between two stable_token calls with
+// force_refresh, in seconds (documented: 30 s; the emulator answers
+// CodeQuota to a closer one).
+const ForceRefreshSpacing = 30
+
+// QcloudTokenRequest is the body of POST /tcb/getqcloudtoken: temporary
+// Tencent Cloud credentials for lifespan seconds (at most
+// MaxQcloudTokenLifespan). The call is limited to QcloudTokenPerHour an
+// hour (documented; CodeQuota beyond).
+type QcloudTokenRequest struct {
+	Lifespan int `json:"lifespan"`
+}
+
+// Limits of getqcloudtoken (documented).
+const (
+	MaxQcloudTokenLifespan = 7200
+	QcloudTokenPerHour     = 10
+)
+
+// QcloudTokenResponse is getqcloudtoken's answer. The credentials are
+// documented for the CloudBase cloud APIs only; whether COS takes them for
+// GET Bucket is unknown (the emulator's COS does not).
+type QcloudTokenResponse struct {
+	Envelope
+	SecretID    string `json:"secretid"`
+	SecretKey   string `json:"secretkey"`
+	Token       string `json:"token"`
+	ExpiredTime int64  `json:"expired_time"` // Unix seconds
+}

@@ -26,6 +26,7 @@ const (
 	PathDatabaseCount         = "/tcb/databasecount"
 	PathDatabaseCollectionAdd = "/tcb/databasecollectionadd"
 	PathUpdateIndex           = "/tcb/updateindex"
+	PathGetQcloudToken        = "/tcb/getqcloudtoken"
 )
 
 // Query parameters that carry the credential (documented). A tcb call carries
