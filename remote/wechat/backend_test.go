@@ -599,3 +599,22 @@ func TestReaderResumesACutDownload(t *testing.T) {
 	assert.Equal(t, data, readAll(t, b, e))
 	assert.Equal(t, 2, *requests, "requests: the cut one and the rest")
 }
+
+func TestListPagesPastAThousand(t *testing.T) {
+	emu, srv := newEmulator(t, emulator.Options{})
+	b := newBackend(t, config(t, emu, srv))
+	ctx := t.Context()
+	const n = wire.MaxQueryLimit + 5
+	for i := range n {
+		_, err := b.Mkdir(ctx, "", fmt.Sprintf("d%04d", i))
+		require.NoError(t, err)
+	}
+	seen := map[string]bool{}
+	for e, err := range b.List(ctx, "") {
+		require.NoError(t, err)
+		assert.False(t, seen[e.Name], "List yields %q twice", e.Name)
+		seen[e.Name] = true
+	}
+	assert.Len(t, seen, n, "entries listed")
+	assert.Equal(t, int64(2), calls(emu, "POST "+wire.PathDatabaseQuery), "databasequery calls: two pages")
+}

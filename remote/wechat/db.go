@@ -157,9 +157,12 @@ func (b *Backend) getDoc(ctx context.Context, id string) (doc, error) {
 }
 
 // findDocs yields the documents matching where, a page of queryLimit at
-// a time, in _id order (so that paging with skip is stable).
+// a time, in _id order (so that paging with skip is stable), each once
+// (a document added while the pages are read may shift one to the next
+// page).
 func (b *Backend) findDocs(ctx context.Context, where map[string]any) func(func(doc, error) bool) {
 	return func(yield func(doc, error) bool) {
+		seen := map[string]bool{}
 		for skip := 0; ; {
 			var resp wire.QueryResponse
 			qs := b.q().where(where).call("orderBy", "_id", "asc").call("skip", skip).call("limit", queryLimit).call("get").String()
@@ -173,6 +176,10 @@ func (b *Backend) findDocs(ctx context.Context, where map[string]any) func(func(
 				return
 			}
 			for _, d := range docs {
+				if seen[d.ID] {
+					continue
+				}
+				seen[d.ID] = true
 				if !yield(d, nil) {
 					return
 				}
