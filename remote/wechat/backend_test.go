@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -617,4 +618,14 @@ func TestListPagesPastAThousand(t *testing.T) {
 	}
 	assert.Len(t, seen, n, "entries listed")
 	assert.Equal(t, int64(2), calls(emu, "POST "+wire.PathDatabaseQuery), "databasequery calls: two pages")
+}
+
+func TestConfigNeverShowsTheSecret(t *testing.T) {
+	cfg := wechat.Config{Env: "env", AppID: testAppID, Secret: testSecret}
+	var logged bytes.Buffer
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("config", "cfg", cfg)
+	for _, s := range []string{fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg), cfg.String(), logged.String()} {
+		assert.NotContains(t, s, testSecret)
+		assert.Contains(t, s, testAppID)
+	}
 }
