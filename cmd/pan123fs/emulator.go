@@ -25,11 +25,15 @@ func newEmulatorCmd() *cobra.Command {
 		slowDelay                               time.Duration
 		rejectEmpty, http429, allowRemote       bool
 		account                                 accountFlags
+		backend                                 string
+		wechat                                  wechatFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "emulator",
 		Short: "Serve an emulated 123pan image-host (图床) API for tests, benchmarks and demos",
-		Long: `Serve an emulated 123pan image-host (图床) API until SIGINT or SIGTERM.
+		Long: `Serve an emulated 123pan image-host (图床) API until SIGINT or SIGTERM;
+with --backend wechat-cloudbase, the WeChat CloudBase (微信云开发) server API
+instead (see below).
 
 The emulator speaks the API as documented (see shared/spec/123pan-oss-api.md):
 tokens, folders, sliced uploads with presigned PUT URLs, md5 checks, reuse
@@ -46,16 +50,43 @@ Control endpoints (no auth, not counted, never faulted):
     POST /__emulator/faults          body like --faults (or JSON); empty = none
     POST /__emulator/qps             body like --qps; empty = none
     POST /__emulator/drive?name=X    body = file content for copy tasks; answers {"fileId"}
-    POST /__emulator/status          {"fileId":"...","status":N}; N > 100 = rejected by moderation`,
+    POST /__emulator/status          {"fileId":"...","status":N}; N > 100 = rejected by moderation
+
+--backend wechat-cloudbase serves, in memory, the parts of the WeChat
+CloudBase server API a mount uses (see shared/spec/wechat-cloudbase-storage.md):
+cgi-bin/token and stable_token, tcb/uploadfile with the COS form upload,
+batchdownloadfile links (Range, HEAD), batchdeletefile, and the database
+calls over a query subset. Its flags are --appid, --secret, --env, --open-api,
+--upload-window, --max-object-size, --daily-reads, --daily-writes, and the
+shared --listen, --token-ttl (default 2h), --qps (endpoint names such as
+uploadfile, databasequery), --faults (JSON: a fault or an array of them) and
+--log-level. Control endpoints:
+    GET  /__emulator/stats           calls per "METHOD route", faults, quota_refused, objects, documents
+    POST /__emulator/stats/reset     zero the counters
+    POST /__emulator/faults          {"path":"/tcb/uploadfile","errcode":-1,"count":2}, or
+                                     {"path":"/cos","status":503}, {"reset":true}, {"delay_ms":500};
+                                     an array of them; empty body = none
+    DELETE /__emulator/faults        none`,
 		Example: `  pan123fs emulator
   pan123fs emulator --listen 127.0.0.1:8123 --data /tmp/emu --client-id me --client-secret s3cret
-  pan123fs emulator --slice-size 1048576 --qps delete=1,list=4,create=2 --faults 5xx=0.1,reset=0.05`,
+  pan123fs emulator --slice-size 1048576 --qps delete=1,list=4,create=2 --faults 5xx=0.1,reset=0.05
+  pan123fs emulator --backend wechat-cloudbase --appid wx0123 --secret s3cret --env test2-4a89da`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cmd.SilenceUsage = true // flags parsed: later errors are not usage errors
 			var level slog.Level
 			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 				return fmt.Errorf("--log-level: %w", err)
+			}
+			if err := checkBackendFlags(cmd.Flags(), backend); err != nil {
+				return err
+			}
+			if backend == backendWechat {
+				logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+				if !cmd.Flags().Changed("token-ttl") {
+					tokenTTL = 0 // the WeChat default
+				}
+				return runWechatEmulator(cmd, wechat, listen, tokenTTL, qpsList, faultList, logger)
 			}
 			cfg := emulator.Config{
 				DataDir: dataDir, ClientID: clientID, ClientSecret: clientSecret,
@@ -104,6 +135,8 @@ Control endpoints (no auth, not counted, never faulted):
 		},
 	}
 	f := cmd.Flags()
+	f.StringVar(&backend, "backend", backend123pan, "which service to emulate: "+backend123pan+" or "+backendWechat)
+	wechat.register(f)
 	f.StringVar(&listen, "listen", "127.0.0.1:0", "address to listen on (port 0 = any free port)")
 	f.StringVar(&dataDir, "data", "", "directory for blobs and state, kept across restarts (default: a temporary directory removed on exit)")
 	f.StringVar(&clientID, "client-id", "", "the only client ID that gets a token (default: any non-empty pair is accepted)")
