@@ -20,7 +20,8 @@ const unknownSpace = 1 << 50
 // (accountView): total is the permanent space plus unexpired temporary
 // space, free is total minus used. Before the first answer (the first
 // statfs waits up to accountFirstWait for it) it reports unknownSpace,
-// all free. The image host counts no inodes, so the file counts are large
+// all free; a service that tells no capacity (a negative Total) has
+// unknownSpace, less what it says is used. The image host counts no inodes, so the file counts are large
 // constants. Direct-link traffic has no statfs field: `pan123fs status`
 // shows it.
 func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
@@ -36,6 +37,9 @@ func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno
 		out.Blocks = unknownSpace / statfsBlock
 		out.Bfree, out.Bavail = out.Blocks, out.Blocks
 		return 0
+	}
+	if a.Total < 0 { // the service tells no capacity
+		a.Total = unknownSpace
 	}
 	out.Blocks = uint64(a.Total) / statfsBlock
 	out.Bfree = uint64(a.Free()) / statfsBlock

@@ -3,6 +3,7 @@ package fs
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/pan123fs/pan123fs/remote"
 	"github.com/pan123fs/pan123fs/remote/emulator"
+	"github.com/pan123fs/pan123fs/store/memstore"
 )
 
 // statfs is statfs(2) on the mount.
@@ -87,4 +89,25 @@ func emulatorSlow(d time.Duration) emulator.Faults {
 		return emulator.Faults{}
 	}
 	return emulator.Faults{Slow: 1, SlowDelay: d}
+}
+
+// A service that tells no capacity (Usage's Total negative, as WeChat
+// CloudBase) shows as 1 PiB less what it says is used, never as a full
+// disk, and status says the capacity is unknown.
+func TestStatfsOfAServiceWithoutACapacity(t *testing.T) {
+	ms := memstore.New(memstore.Options{Total: -1})
+	fsys, mnt := serve(t, ms, t.TempDir(), 0, Options{DeleteWindow: time.Millisecond, AccountRefresh: 20 * time.Millisecond})
+	require.NoError(t, os.WriteFile(filepath.Join(mnt, "a.jpg"), make([]byte, 64<<10), 0o644))
+	var st syscall.Statfs_t
+	require.Eventually(t, func() bool {
+		require.NoError(t, syscall.Statfs(mnt, &st))
+		return st.Bfree < st.Blocks
+	}, 5*time.Second, 20*time.Millisecond, "the upload shows as used")
+	assert.Equal(t, uint64(unknownSpace/statfsBlock), st.Blocks)
+	assert.Equal(t, uint64((unknownSpace-64<<10)/statfsBlock), st.Bfree)
+	acc := fsys.Status().Account
+	require.NotNil(t, acc)
+	assert.EqualValues(t, -1, acc.Total)
+	assert.EqualValues(t, -1, acc.Free)
+	assert.Equal(t, ms.Name(), fsys.Status().Service)
 }

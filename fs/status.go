@@ -12,6 +12,8 @@ import (
 
 // Status is the mount's pending work, as `pan123fs status` shows it.
 type Status struct {
+	// Service is the backend's name ("123pan image host").
+	Service        string      `json:"service"`
 	Items          []Item      `json:"items"`
 	Recovered      []Recovered `json:"recovered,omitempty"`
 	DeletesPending int         `json:"deletesPending"`
@@ -35,7 +37,7 @@ type Item struct {
 
 // Status reports the files on their way to the service and the deletes queued.
 func (f *FS) Status() Status {
-	st := Status{SpoolBytes: f.spool.Used(), Account: f.acct.status(), Rejected: f.rejected()}
+	st := Status{Service: f.backend.Name(), SpoolBytes: f.spool.Used(), Account: f.acct.status(), Rejected: f.rejected()}
 	if f.journal != nil {
 		st.DeletesPending = len(f.journal.PendingDeletes())
 	}

@@ -39,8 +39,20 @@ func printStatus(w io.Writer, st *pfs.Status) {
 	if a == nil {
 		return
 	}
-	fmt.Fprintf(w, "123pan space: %s used of %s, %s free; direct-link traffic left: %s\n",
-		humanBytes(a.Used), humanBytes(a.Total), humanBytes(a.Free), humanBytes(a.Traffic))
+	service := st.Service
+	if service == "" {
+		service = "123pan" // a mount of an earlier version
+	}
+	line := fmt.Sprintf("%s space: %s used", service, humanBytes(a.Used))
+	if a.Total >= 0 {
+		line += fmt.Sprintf(" of %s, %s free", humanBytes(a.Total), humanBytes(a.Free))
+	} else {
+		line += " (capacity unknown)"
+	}
+	if a.Traffic >= 0 {
+		line += "; direct-link traffic left: " + humanBytes(a.Traffic)
+	}
+	fmt.Fprintln(w, line)
 	if a.Warning != "" {
 		fmt.Fprintf(w, "WARNING: %s\n", a.Warning)
 	} else if !a.AccessEnds.IsZero() {

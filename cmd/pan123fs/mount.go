@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -19,7 +19,6 @@ import (
 	pfs "github.com/pan123fs/pan123fs/fs"
 	"github.com/pan123fs/pan123fs/metrics"
 	"github.com/pan123fs/pan123fs/remote"
-	"github.com/pan123fs/pan123fs/remote/pan123"
 	"github.com/pan123fs/pan123fs/spool"
 )
 
@@ -32,6 +31,7 @@ type mountFlags struct {
 	writeBack, rateLimit, rateProfile         string
 	umask, fileMode, dirMode                  string
 	cpuProfile                                string
+	backend                                   backendFlags
 	cfg                                       config.Config
 	svc                                       service      // --daemon; readiness to the parent and systemd (daemon.go)
 	src                                       serviceFlags // config file, environment, secret file, log
@@ -52,9 +52,16 @@ With --emulator no credentials are needed: an emulator of the API is started on
 loopback, keeping its files in the state directory, so they survive a remount.
 
 close(2) returns only once the file is on 123pan, and fails if it could not
-be put there. See SEMANTICS.md for what every operation does.`,
+be put there. See SEMANTICS.md for what every operation does.
+
+--backend wechat-cloudbase mounts the cloud storage of a WeChat CloudBase
+environment instead (--wechat-env, credentials from WECHAT_APPID and
+WECHAT_SECRET); see the README, "WeChat CloudBase storage".`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkMountBackend(cmd.Flags(), fl.backend.kind); err != nil {
+				return err
+			}
 			return runService(cmd.Context(), args[0], &fl)
 		},
 	}
@@ -88,6 +95,7 @@ be put there. See SEMANTICS.md for what every operation does.`,
 	f.IntVar(&c.Upload.Workers, "uploads", def.Upload.Workers, "background uploads at once (write-back, retries, recovery)")
 	f.StringVar(&fl.cpuProfile, "cpu-profile", "", "write a CPU profile of the mount to FILE (for performance work)")
 	f.Var(config.NewSize(&c.Spool.MaxBytes, def.Spool.MaxBytes), "spool-max-size", "what the spool may hold (0 = limited by free disk space only)")
+	fl.backend.register(f)
 	addServiceFlags(f, &fl.svc)
 	addMetricsFlags(f, &c.Metrics)
 	fl.src.bind(cmd)
@@ -123,50 +131,11 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 		return err
 	}
 	reg := metrics.New()
-	cfg := remote.Config{
-		BaseURL:      envOr(fl.apiBase, "PAN123_API_BASE"),
-		ClientID:     envOr(fl.clientID, "PAN123_CLIENT_ID"),
-		ClientSecret: envOr(fl.clientSecret, "PAN123_CLIENT_SECRET"),
-		InsecureHTTP: fl.insecureHTTP,
-		Logger:       log,
-		Observer:     reg.Remote(),
-	}
-	autoProfile := false
-	if cfg.RateProfile, autoProfile, err = rateProfileFlag(fl.rateProfile); err != nil {
-		return err
-	}
-	if fl.rateLimit != "" {
-		if cfg.Limits, err = remote.ParseLimits(fl.rateLimit); err != nil {
-			return fmt.Errorf("--rate-limit: %w", err)
-		}
-	}
-	if fl.emulator {
-		state = filepath.Join(state, "emulator")
-		emu, id, secret, err := startEmbeddedEmulator(filepath.Join(state, "data"), log)
-		if err != nil {
-			return err
-		}
-		defer emu.Close()
-		cfg.BaseURL, cfg.ClientID, cfg.ClientSecret = emu.URL(), id, secret
-		log.Info("embedded emulator serving", "url", emu.URL())
-	}
-	if cfg.ClientID == "" || cfg.ClientSecret == "" {
-		return errors.New("no credentials: set PAN123_CLIENT_ID and PAN123_CLIENT_SECRET (or use --emulator)")
-	}
-	cfg.StateDir = state
-	rc, err := remote.New(cfg)
-	if errors.Is(err, remote.ErrPlainHTTP) {
-		return fmt.Errorf("--api-base: %w (--insecure-http)", err)
-	}
+	backend, state, err := fl.openBackend(ctx, state, log, reg)
 	if err != nil {
 		return err
 	}
-	if err := fl.svc.checkCredentials(ctx, func(ctx context.Context) error { _, err := rc.UserInfo(ctx); return err }, c.OpTimeout); err != nil {
-		return err
-	}
-	if autoProfile {
-		detectRateProfile(ctx, rc, c.OpTimeout, log)
-	}
+	defer backend.close()
 	sp, err := spool.Open(filepath.Join(state, "spool"), c.Spool.MaxBytes, c.Cache.DiskFloor)
 	if err != nil {
 		return err
@@ -196,12 +165,16 @@ func runMount(ctx context.Context, mountpoint string, fl *mountFlags) error {
 		return err
 	}
 	defer removeSockDir()
-	fsys := pfs.New(pan123.New(rc, log), sp, journal, blocks, fsOptions(c, log, state, sock, reg))
+	fsys := pfs.New(backend.Backend, sp, journal, blocks, fsOptions(c, log, state, sock, reg))
 	reg.Watch(fsys.Stats, blocks.Stats)
 	if err := fsys.Recover(ctx); err != nil {
 		log.Error("some journaled work could not be taken up; it stays journaled", "err", err)
 	}
-	stopControl, err := serveControl(sock, fsys, reg.Handler(), log, taskRoutes(pan123.New(rc, log)))
+	var routes []func(*http.ServeMux)
+	if backend.routes != nil {
+		routes = append(routes, backend.routes)
+	}
+	stopControl, err := serveControl(sock, fsys, reg.Handler(), log, routes...)
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,16 @@ type Backend struct {
 
 	makeMu sync.Mutex               // one makeCollection at a time
 	links  *lru.Cache[string, Link] // file ID → download link
+
+	capacity int64 // Config.Capacity; 0 unknown
+	usageMu  sync.Mutex
+	used     int64     // GUARDED_BY(usageMu): the last sum of file sizes
+	usedAt   time.Time // GUARDED_BY(usageMu): when it was taken; zero: never
 }
+
+// usageTTL is how long Usage answers the sum it last took: taking it reads
+// every file's document, which the environment's daily read quota counts.
+const usageTTL = 10 * time.Minute
 
 var _ store.Backend = (*Backend)(nil)
 
@@ -45,7 +54,7 @@ func New(cfg Config) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Backend{c: c, coll: cfg.Collection, prefix: strings.Trim(cfg.Prefix, "/"), maxAge: cfg.LinkMaxAge}
+	b := &Backend{c: c, coll: cfg.Collection, prefix: strings.Trim(cfg.Prefix, "/"), maxAge: cfg.LinkMaxAge, capacity: cfg.Capacity}
 	if b.coll == "" {
 		b.coll = DefaultCollection
 	}
@@ -284,15 +293,26 @@ func (b *Backend) Rename(ctx context.Context, e store.Entry, newParent, newName 
 // Usage: the WeChat API tells neither the environment's storage use nor
 // its capacity (the plan's figures live in the Tencent Cloud console).
 // Used is what this namespace holds, the sum of its files' sizes (a query
-// of 1000 documents a call); Total and Traffic are unknown (-1).
+// of 1000 documents a call, taken at most every usageTTL); Total is
+// Config.Capacity, -1 when not configured; Traffic is unknown (-1).
 func (b *Backend) Usage(ctx context.Context) (store.Usage, error) {
 	u := store.Usage{Total: -1, Traffic: -1}
-	for d, err := range b.findDocs(ctx, map[string]any{"type": typeFile}) {
-		if err != nil {
-			return store.Usage{}, err
-		}
-		u.Used += d.Size
+	if b.capacity > 0 {
+		u.Total = b.capacity
 	}
+	b.usageMu.Lock()
+	defer b.usageMu.Unlock()
+	if now := b.c.clock.Now(); b.usedAt.IsZero() || now.Sub(b.usedAt) >= usageTTL {
+		var used int64
+		for d, err := range b.findDocs(ctx, map[string]any{"type": typeFile}) {
+			if err != nil {
+				return store.Usage{}, err
+			}
+			used += d.Size
+		}
+		b.used, b.usedAt = used, now
+	}
+	u.Used = b.used
 	return u, nil
 }
 

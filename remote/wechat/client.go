@@ -27,6 +27,7 @@ import (
 	"github.com/jonboulle/clockwork"
 	"golang.org/x/time/rate"
 
+	"github.com/pan123fs/pan123fs/config"
 	"github.com/pan123fs/pan123fs/internal/backoff"
 	"github.com/pan123fs/pan123fs/remote/wechat/wire"
 )
@@ -102,7 +103,15 @@ type Config struct {
 	// progress for this long (default 1 min); it is retried.
 	StallTimeout time.Duration
 	Logger       *slog.Logger // default: discard
+
+	// Capacity is the environment's storage capacity in bytes, which the
+	// API does not tell (the plan's figure, from the console); 0: unknown.
+	Capacity int64
 }
+
+// ErrPlainHTTP is New's answer for a plain http:// APIBase to a host that
+// is not loopback, without InsecureHTTP.
+var ErrPlainHTTP = errors.New("wechat: plain http:// API base refused")
 
 // String shows the Config without the secret.
 func (cfg Config) String() string {
@@ -154,8 +163,8 @@ func NewClient(cfg Config) (*Client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("wechat: bad API base %q", cfg.APIBase)
 	}
-	if u.Scheme == "http" && !cfg.InsecureHTTP && !loopback(u.Hostname()) {
-		return nil, fmt.Errorf("wechat: plain http:// to %s would carry the access token unencrypted; use https:// or allow it explicitly", u.Host)
+	if u.Scheme == "http" && !cfg.InsecureHTTP && !config.IsLoopback(u.Hostname()) {
+		return nil, fmt.Errorf("%w: to %s it would carry the access token unencrypted; use https:// or allow it explicitly", ErrPlainHTTP, u.Host)
 	}
 	if cfg.Env == "" {
 		return nil, fmt.Errorf("wechat: no CloudBase environment (Env) configured")
@@ -203,14 +212,6 @@ func NewClient(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("wechat: unknown token source %q", cfg.Token)
 	}
 	return c, nil
-}
-
-func loopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func newTransport() *http.Transport {
