@@ -200,7 +200,7 @@ func (fl *mountFlags) openWechat(ctx context.Context, state string, log *slog.Lo
 		ob.close()
 		return nil, "", err
 	}
-	ob.Backend = b
+	ob.Backend, ob.routes = b, wechatRoutes(b)
 	ob.check = func(ctx context.Context) error {
 		for _, err := range b.List(ctx, "") {
 			return err

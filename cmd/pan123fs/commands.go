@@ -8,6 +8,7 @@ func subcommands() []*cobra.Command {
 		newDupesCmd(),
 		newEmulatorCmd(),
 		newImportDriveCmd(),
+		newImportIDsCmd(),
 		newImportURLCmd(),
 		newMigrateCmd(),
 		newMountCmd(),

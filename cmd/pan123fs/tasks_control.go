@@ -11,6 +11,7 @@ import (
 
 	"github.com/pan123fs/pan123fs/remote/pan123"
 	"github.com/pan123fs/pan123fs/remote/wire"
+	"github.com/pan123fs/pan123fs/store"
 )
 
 // The control socket's task routes: the import commands start and watch
@@ -85,7 +86,7 @@ func answer(w http.ResponseWriter, v any, err error) {
 
 // folderID finds the ID of the folder at rel (slash-separated, "" or "."
 // for the root) by listing each folder on the way from the root.
-func folderID(ctx context.Context, b *pan123.Backend, rel string) (string, error) {
+func folderID(ctx context.Context, b store.Backend, rel string) (string, error) {
 	id := ""
 	for _, name := range strings.Split(rel, "/") {
 		if name == "" || name == "." {
@@ -105,7 +106,7 @@ func folderID(ctx context.Context, b *pan123.Backend, rel string) (string, error
 			}
 		}
 		if !found {
-			return "", errors.New(rel + ": no such folder on 123pan (is it uploaded yet?)")
+			return "", errors.New(rel + ": no such folder on " + b.Name() + " (is it uploaded yet?)")
 		}
 		id = next
 	}
