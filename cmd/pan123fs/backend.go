@@ -87,7 +87,7 @@ type openedBackend struct {
 // emulator).
 func (fl *mountFlags) openBackend(ctx context.Context, state string, log *slog.Logger, reg *metrics.Registry) (*openedBackend, string, error) {
 	if fl.backend.kind == backendWechat {
-		return fl.openWechat(ctx, state, log)
+		return fl.openWechat(ctx, state, log, reg)
 	}
 	return fl.open123pan(ctx, state, log, reg)
 }
@@ -153,7 +153,7 @@ func (fl *mountFlags) open123pan(ctx context.Context, state string, log *slog.Lo
 // are --client-id and --client-secret when given (on the command line, as
 // PAN123FS_ variables, in the config file, as a secret file or a systemd
 // credential), else $WECHAT_APPID and $WECHAT_SECRET.
-func (fl *mountFlags) openWechat(ctx context.Context, state string, log *slog.Logger) (*openedBackend, string, error) {
+func (fl *mountFlags) openWechat(ctx context.Context, state string, log *slog.Logger, reg *metrics.Registry) (*openedBackend, string, error) {
 	cfg := wechat.Config{
 		APIBase:      fl.apiBase,
 		InsecureHTTP: fl.insecureHTTP,
@@ -165,6 +165,7 @@ func (fl *mountFlags) openWechat(ctx context.Context, state string, log *slog.Lo
 		Collection:   fl.backend.collection,
 		Capacity:     fl.backend.capacity,
 		Logger:       log,
+		Observer:     reg.Remote(),
 	}
 	if !slices.Contains([]wechat.TokenSource{wechat.TokenStable, wechat.TokenFile, wechat.TokenNone}, cfg.Token) {
 		return nil, "", fmt.Errorf("--wechat-token %q: want %s, %s or %s", fl.backend.token, wechat.TokenStable, wechat.TokenFile, wechat.TokenNone)

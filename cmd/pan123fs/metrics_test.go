@@ -163,3 +163,29 @@ func TestMetricsAddrRefusesRemote(t *testing.T) {
 	assert.Contains(t, string(out), "not a loopback address")
 	assert.Contains(t, string(out), "--metrics-allow-remote")
 }
+
+// TestMetricsOfAWechatMount: the same metrics come from a WeChat
+// CloudBase mount (--emulator --backend wechat-cloudbase): the API
+// requests by endpoint (the COS form POST as "cos", download links as
+// "fetch"), the token, the upload and the downloaded bytes, checked by
+// promtool.
+func TestMetricsOfAWechatMount(t *testing.T) {
+	m, url := startMountWithMetrics(t, "--emulator", "--backend", "wechat-cloudbase", "--state-dir", t.TempDir())
+	data := make([]byte, 100003)
+	rand.Read(data)
+	require.NoError(t, os.WriteFile(m.path("a.jpg"), data, 0o644))
+	sh(t, m.mnt, "echo 3 > /proc/sys/vm/drop_caches")
+	got, err := os.ReadFile(m.path("a.jpg"))
+	require.NoError(t, err)
+	require.Equal(t, data, got)
+
+	s := scrapeChecked(t, url)
+	for _, endpoint := range []string{"uploadfile", "cos", "databaseadd", "databasequery"} {
+		n, found := s.value("pan123fs_api_requests_total", "endpoint", endpoint, "result", "ok")
+		assert.True(t, found && n >= 1, "%s requests that succeeded: %v", endpoint, n)
+	}
+	renewals, _ := s.value("pan123fs_token_renewals_total")
+	assert.Equal(t, 1.0, renewals, "one stable_token for the mount")
+	bytes, _ := s.value("pan123fs_upload_bytes_total")
+	assert.Equal(t, float64(len(data)), bytes)
+}

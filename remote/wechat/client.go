@@ -29,6 +29,7 @@ import (
 
 	"github.com/pan123fs/pan123fs/config"
 	"github.com/pan123fs/pan123fs/internal/backoff"
+	"github.com/pan123fs/pan123fs/remote"
 	"github.com/pan123fs/pan123fs/remote/wechat/wire"
 )
 
@@ -104,6 +105,10 @@ type Config struct {
 	StallTimeout time.Duration
 	Logger       *slog.Logger // default: discard
 
+	// Observer is told of every request, for metrics (see observer.go);
+	// nil observes nothing.
+	Observer remote.Observer
+
 	// Capacity is the environment's storage capacity in bytes, which the
 	// API does not tell (the plan's figure, from the console); 0: unknown.
 	Capacity int64
@@ -147,6 +152,7 @@ type Client struct {
 	callTO     time.Duration
 	stallTO    time.Duration
 	log        *slog.Logger
+	obs        remote.Observer // never nil
 }
 
 // String never shows credentials.
@@ -170,7 +176,10 @@ func NewClient(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("wechat: no CloudBase environment (Env) configured")
 	}
 	c := &Client{base: base, env: cfg.Env, hc: cfg.HTTPClient, tokenParam: cfg.TokenParam, policy: cfg.Retry,
-		clock: cfg.Clock, callTO: cfg.CallTimeout, stallTO: cfg.StallTimeout, log: cfg.Logger}
+		clock: cfg.Clock, callTO: cfg.CallTimeout, stallTO: cfg.StallTimeout, log: cfg.Logger, obs: cfg.Observer}
+	if c.obs == nil {
+		c.obs = noObserver{}
+	}
 	if c.hc == nil {
 		c.hc = &http.Client{Transport: newTransport()}
 	}
@@ -257,7 +266,9 @@ func (c *Client) callTracked(ctx context.Context, path string, in, out any) (amb
 				return ambiguous, err
 			}
 		}
+		start := c.clock.Now()
 		err = c.post(ctx, path, tok, body, out)
+		c.observe(path, start, err)
 		if err == nil {
 			return ambiguous, nil
 		}
@@ -288,7 +299,9 @@ func (c *Client) retry(ctx context.Context, path, tok string, in, out any) error
 		return fmt.Errorf("wechat: encoding %s: %w", path, err)
 	}
 	for attempt := 0; ; attempt++ {
+		start := c.clock.Now()
 		err := c.post(ctx, path, tok, body, out)
+		c.observe(path, start, err)
 		if err == nil {
 			return nil
 		}
@@ -310,6 +323,7 @@ func (c *Client) pause(ctx context.Context, attempt int, err error, what string)
 		return classify(err)
 	}
 	d := c.policy.Delay(attempt)
+	c.obs.Retry(endpointOf(what))
 	c.log.Warn("wechat: retry", "call", what, "attempt", attempt+1, "delay", d, "err", err)
 	if serr := backoff.Sleep(ctx, c.clock, d); serr != nil {
 		return fmt.Errorf("%w (last failure: %w)", serr, classify(err))

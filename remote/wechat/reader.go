@@ -215,7 +215,7 @@ const msgOtherSize = "the link serves content of another size"
 // request is one GET of bytes off..last of url. A 200 that ignores Range
 // is skipped forward by reading; a 416 is errRangeEnd. Errors are
 // *APIErrors and never show the link (its query is a signature).
-func (r *reader) request(ctx context.Context, url string, off, last int64) (io.ReadCloser, error) {
+func (r *reader) request(ctx context.Context, url string, off, last int64) (_ io.ReadCloser, rerr error) {
 	c := r.b.c
 	actx, cancel := context.WithCancel(ctx)
 	dog := newWatchdog(c.stallTO, cancel)
@@ -229,7 +229,9 @@ func (r *reader) request(ctx context.Context, url string, off, last int64) (io.R
 		return fail(&APIError{Call: callDownload, Message: "building the request", Err: transportCause(err)})
 	}
 	req.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", off, last))
+	start := c.clock.Now()
 	resp, err := c.hc.Do(req)
+	defer func() { c.observe(callDownload, start, rerr) }()
 	if err != nil {
 		if dog.fired() && ctx.Err() == nil {
 			err = fmt.Errorf("no answer for %v: %w", c.stallTO, err)
@@ -242,7 +244,7 @@ func (r *reader) request(ctx context.Context, url string, off, last int64) (io.R
 		resp.Body.Close()
 		return fail(&APIError{Call: callDownload, HTTPStatus: status, Message: msg})
 	}
-	body := &watchedBody{rc: resp.Body, dog: dog, cancel: cancel}
+	body := &watchedBody{rc: resp.Body, dog: dog, cancel: cancel, got: c.obs.Downloaded}
 	n := last - off + 1
 	switch resp.StatusCode {
 	case http.StatusPartialContent:
@@ -299,12 +301,16 @@ type watchedBody struct {
 	rc     io.ReadCloser
 	dog    *watchdog
 	cancel context.CancelFunc
+	got    func(n int64) // told of the bytes received
 }
 
 func (b *watchedBody) Read(p []byte) (int, error) {
 	b.dog.kick()
 	n, err := b.rc.Read(p)
 	b.dog.stop()
+	if n > 0 {
+		b.got(int64(n))
+	}
 	return n, err
 }
 

@@ -31,7 +31,9 @@ func (c *Client) Upload(ctx context.Context, key string, src io.ReaderAt, size i
 		if err := c.call(ctx, wire.PathUploadFile, wire.UploadFileRequest{Env: c.env, Path: key}, &form); err != nil {
 			return "", err
 		}
+		start := c.clock.Now()
 		err := c.postForm(ctx, key, &form, src, size, progress)
+		c.observe(callCOS, start, err)
 		if err == nil {
 			return form.FileID, nil
 		}

@@ -212,6 +212,7 @@ func (m *stableTokens) renew(ctx context.Context, stale string) (string, error) 
 		}
 	}
 	m.set(fresh)
+	m.c.obs.TokenRenewed()
 	m.c.log.Info("wechat: new access token", "expiresAt", fresh.ExpiresAt)
 	return fresh.AccessToken, nil
 }
