@@ -14,8 +14,9 @@ import (
 // and what the service says of the stored file: .customurl (the link on the
 // account's own domain, when it has one), .moderation (the moderation
 // verdict in the service's terms), .rejected ("yes" or "no") and .traffic
-// (bytes served from its links). The last three change on the service's
-// side, so each read of them asks the service afresh.
+// (bytes served from its links), which only a service with moderation has.
+// The last three change on the service's side, so each read of them asks
+// the service afresh.
 const (
 	xattrID         = "user.pan123.id"
 	xattrURL        = "user.pan123.url"
@@ -58,13 +59,18 @@ func (n *fileNode) xattr(name string) (string, bool) {
 	case xattrCustomURL: // "" with no Link yet: Getxattr asks
 		return n.entry.OwnLink, n.id != "" && !n.dirty && (n.entry.OwnLink != "" || n.entry.Link == "")
 	case xattrModeration, xattrRejected, xattrTraffic: // Getxattr asks
-		return "", n.id != "" && !n.dirty
+		// A service without moderation (Review "") says none of these.
+		return "", n.id != "" && !n.dirty && n.entry.Review != ""
 	}
 	return "", false
 }
 
-// hostFact is one of the attributes xattrFresh names, from e.
+// hostFact is one of the attributes xattrFresh names, from e; none when
+// the service has no moderation (Review "": it counts no traffic either).
 func hostFact(name string, e store.Entry) (string, bool) {
+	if e.Review == "" {
+		return "", false
+	}
 	switch name {
 	case xattrModeration:
 		return e.Review, e.Review != ""
