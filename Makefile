@@ -16,9 +16,10 @@ build:
 	$(GO) build -o $(BIN) ./cmd/pan123fs
 
 # The main job: mount the embedded emulator at $(MNT) (Ctrl-C unmounts).
+# ARGS='--backend wechat-cloudbase' mounts the WeChat CloudBase emulator.
 run: deps build
 	mkdir -p $(MNT)
-	$(BIN) mount --emulator $(MNT)
+	$(BIN) mount --emulator $(MNT) $(ARGS)
 
 lint:
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
