@@ -26,6 +26,14 @@
 // -quick scales the sizes down for a smoke run (64 MiB / 256 MiB instead
 // of 1 GiB / 4 GiB, 200 small files instead of 1,000 (scenarios 3-5, 9),
 // 1,000 listed instead of 10,000, 100 thumbnails instead of 500).
+//
+// -backend wechat-cloudbase runs another set against `pan123fs emulator
+// --backend wechat-cloudbase` and mounts of that backend (scen_wechat.go,
+// scen_wechat_meta.go, emu_wechat.go): 1, 1,000 files of 64 KiB copied in
+// (default mode and --write-back) against raw API uploads of the same
+// files at the same concurrency; 2, mv of that folder, then of its files
+// one by one; 3, rm -r of them; 4, ls -l of 10,000 entries, cold and warm.
+// -quick makes it 200 files and 1,000 entries. There is no rclone column.
 package main
 
 import (
