@@ -49,9 +49,15 @@ bench-upload: build
 # limits, deletes, listings, thumbnails, memory) against an emulator and
 # mounts run as separate processes; prints a table and writes
 # bench-results.json. `make bench BENCHFLAGS=-quick` for a smoke run.
-.PHONY: bench
+# `make bench BENCHFLAGS='-backend wechat-cloudbase'` (or `make
+# bench-wechat`) runs the WeChat CloudBase backend's set instead: small
+# files against raw API uploads, renames, rm -r, a listing.
+.PHONY: bench bench-wechat
 bench: build
 	$(GO) run ./tools/bench -pan123fs $(BIN) $(BENCHFLAGS)
+
+bench-wechat: build
+	$(GO) run ./tools/bench -pan123fs $(BIN) -backend wechat-cloudbase $(BENCHFLAGS)
 
 # Install the binary, and the mount helper links where mount(8) looks for
 # them (util-linux searches /sbin, /sbin/fs.d and /sbin/fs; on Debian /sbin

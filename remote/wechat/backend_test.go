@@ -139,6 +139,25 @@ func TestDeleteOf51FilesIsTwoStorageCalls(t *testing.T) {
 	assert.Zero(t, emu.Stats().Documents, "documents left")
 }
 
+func TestDeleteOf51FilesIsTwoQueriesAndTwoRemoves(t *testing.T) {
+	emu, srv := newEmulator(t, emulator.Options{})
+	b := newBackend(t, config(t, emu, srv))
+	ids := make([]string, 51)
+	for i := range ids {
+		ids[i] = put(t, b, "", fmt.Sprintf("f%02d.png", i), fmt.Appendf(nil, "file %d", i)).ID
+	}
+	keep := put(t, b, "", "keep", []byte("keep"))
+	queries, removes := calls(emu, "POST "+wire.PathDatabaseQuery), calls(emu, "POST "+wire.PathDatabaseDelete)
+	require.NoError(t, b.Delete(t.Context(), append(ids, "gone-already")))
+	assert.Equal(t, int64(2), calls(emu, "POST "+wire.PathDatabaseQuery)-queries, "databasequery calls for 52 IDs")
+	assert.Equal(t, int64(2), calls(emu, "POST "+wire.PathDatabaseDelete)-removes, "databasedelete calls for 51 files")
+	assert.Equal(t, 1, emu.Stats().Objects, "objects left")
+	assert.Equal(t, 1, emu.Stats().Documents, "documents left")
+	st, err := b.Stat(t.Context(), keep.ID)
+	require.NoError(t, err)
+	assert.Equal(t, []byte("keep"), readAll(t, b, st))
+}
+
 func TestDeleteOfAFolderDeletesTheObjectsUnderIt(t *testing.T) {
 	emu, srv := newEmulator(t, emulator.Options{})
 	b := newBackend(t, config(t, emu, srv))

@@ -86,6 +86,13 @@ func (q *query) where(m map[string]any) *query { return q.call("where", m) }
 func (q *query) doc(id string) *query          { return q.call("doc", id) }
 func (q *query) String() string                { return q.b.String() }
 
+// whereIn selects the documents whose field is one of values:
+// where({field: _.in([...])}), where _ is the docs' name of db.command.
+func (q *query) whereIn(field string, values []string) *query {
+	q.b.WriteString(".where({" + jsonText(field) + ":_.in(" + jsonText(values) + ")})")
+	return q
+}
+
 // withData ends q with name({data: d}): add, update, set.
 func (q *query) withData(name string, d any) string {
 	return q.call(name, map[string]any{"data": d}).String()
@@ -161,11 +168,16 @@ func (b *Backend) getDoc(ctx context.Context, id string) (doc, error) {
 // (a document added while the pages are read may shift one to the next
 // page).
 func (b *Backend) findDocs(ctx context.Context, where map[string]any) func(func(doc, error) bool) {
+	return b.find(ctx, func() *query { return b.q().where(where) })
+}
+
+// find is findDocs of the selection sel makes (a fresh query each call).
+func (b *Backend) find(ctx context.Context, sel func() *query) func(func(doc, error) bool) {
 	return func(yield func(doc, error) bool) {
 		seen := map[string]bool{}
 		for skip := 0; ; {
 			var resp wire.QueryResponse
-			qs := b.q().where(where).call("orderBy", "_id", "asc").call("skip", skip).call("limit", queryLimit).call("get").String()
+			qs := sel().call("orderBy", "_id", "asc").call("skip", skip).call("limit", queryLimit).call("get").String()
 			if _, err := b.db(ctx, wire.PathDatabaseQuery, qs, &resp); err != nil {
 				yield(doc{}, err)
 				return

@@ -12,7 +12,10 @@ import (
 
 // Delete deletes entries by ID (a folder with everything under it) and
 // storage objects by file ID (cloud://..., as Put's Leftovers name them).
-// IDs already gone are skipped.
+// IDs already gone are skipped. The documents are read, and those of files
+// removed, wire.MaxBatch to a database call (where _id in the batch): a
+// batch of files costs a query, a batchdeletefile and a remove, not a
+// query and a remove per file.
 //
 // The objects go first, in batchdeletefile calls of wire.MaxBatch, and the
 // documents after them, children before their folder. The other order
@@ -25,6 +28,7 @@ import (
 func (b *Backend) Delete(ctx context.Context, ids []string) error {
 	var (
 		objects []string // file IDs
+		entries []string // IDs of documents
 		files   []string // documents of files
 		folders []string // documents of folders, each after its subfolders
 	)
@@ -34,14 +38,18 @@ func (b *Backend) Delete(ctx context.Context, ids []string) error {
 			return store.Wrap(errors.New("wechat: the root cannot be deleted"), store.ErrPermanent)
 		case strings.HasPrefix(id, wire.FileIDScheme):
 			objects = append(objects, id)
-			continue
+		default:
+			entries = append(entries, id)
 		}
-		d, err := b.getDoc(ctx, id)
-		if errors.Is(err, store.ErrNotFound) {
+	}
+	docs, err := b.docsByID(ctx, entries)
+	if err != nil {
+		return err
+	}
+	for _, id := range entries {
+		d, ok := docs[id]
+		if !ok {
 			continue
-		}
-		if err != nil {
-			return err
 		}
 		if d.Type != typeDir {
 			objects = appendObject(objects, d)
@@ -63,8 +71,8 @@ func (b *Backend) Delete(ctx context.Context, ids []string) error {
 	if err := b.c.DeleteFiles(ctx, objects); err != nil {
 		return err
 	}
-	for _, id := range files {
-		if err := b.remove(ctx, b.q().doc(id)); err != nil {
+	for chunk := range slices.Chunk(files, wire.MaxBatch) {
+		if err := b.remove(ctx, b.q().whereIn("_id", chunk)); err != nil {
 			return err
 		}
 	}
@@ -77,6 +85,21 @@ func (b *Backend) Delete(ctx context.Context, ids []string) error {
 		}
 	}
 	return nil
+}
+
+// docsByID reads the documents of ids, wire.MaxBatch to a query; those
+// that are not there are left out.
+func (b *Backend) docsByID(ctx context.Context, ids []string) (map[string]doc, error) {
+	out := make(map[string]doc, len(ids))
+	for chunk := range slices.Chunk(ids, wire.MaxBatch) {
+		for d, err := range b.find(ctx, func() *query { return b.q().whereIn("_id", chunk) }) {
+			if err != nil {
+				return nil, err
+			}
+			out[d.ID] = d
+		}
+	}
+	return out, nil
 }
 
 // appendObject adds d's objects: its content, and the one its last

@@ -26,6 +26,14 @@
 // -quick scales the sizes down for a smoke run (64 MiB / 256 MiB instead
 // of 1 GiB / 4 GiB, 200 small files instead of 1,000 (scenarios 3-5, 9),
 // 1,000 listed instead of 10,000, 100 thumbnails instead of 500).
+//
+// -backend wechat-cloudbase runs another set against `pan123fs emulator
+// --backend wechat-cloudbase` and mounts of that backend (scen_wechat.go,
+// scen_wechat_meta.go, emu_wechat.go): 1, 1,000 files of 64 KiB copied in
+// (default mode and --write-back) against raw API uploads of the same
+// files at the same concurrency; 2, mv of that folder, then of its files
+// one by one; 3, rm -r of them; 4, ls -l of 10,000 entries, cold and warm.
+// -quick makes it 200 files and 1,000 entries. There is no rclone column.
 package main
 
 import (
@@ -56,7 +64,8 @@ type bench struct {
 	uploads  int   // the mount's --uploads (default 4): scenario 3's baseline concurrency
 
 	kids  *children
-	e     *emu
+	e     *emu   // -backend 123pan
+	wx    *wxEmu // -backend wechat-cloudbase
 	seq   int
 	ran   map[string]bool
 	state map[string]string // files kept between scenarios: "big", "big.md5", "setB"
@@ -81,7 +90,8 @@ func run() int {
 	quick := flag.Bool("quick", false, "smaller sizes for a smoke run")
 	jsonPath := flag.String("json", "bench-results.json", "where to write the results as JSON")
 	tmpParent := flag.String("tmp", "", "where to make the temporary directory (default: $TMPDIR)")
-	only := flag.String("only", "", "comma-separated scenarios to run (e.g. 3,4,5; 2 needs 1, 5 needs 4)")
+	backend := flag.String("backend", "123pan", "the service emulated: 123pan, or "+backendWechat+" (its own scenario set, scen_wechat.go)")
+	only := flag.String("only", "", "comma-separated scenarios to run (e.g. 3,4,5; 2 needs 1, 5 needs 4; with -backend "+backendWechat+": 2 needs 1, 3 needs 2)")
 	keep := flag.Bool("keep", false, "keep the temporary directory (logs) after the run")
 	doProbe := flag.Bool("probe", true, "first measure the machine (new page cache writes, durable small-file close), -only or not")
 	flag.Parse()
@@ -103,7 +113,10 @@ func run() int {
 			return fail("%s is needed: %v", tool, err)
 		}
 	}
-	if p, err := exec.LookPath("rclone"); err == nil {
+	if *backend != "123pan" && *backend != backendWechat {
+		return fail("-backend %q: want 123pan or %s", *backend, backendWechat)
+	}
+	if p, err := exec.LookPath("rclone"); err == nil && *backend == "123pan" {
 		b.rclone = p
 	}
 
@@ -122,19 +135,37 @@ func run() int {
 	b.kids.hurry = func() bool { return ctx.Err() != nil }
 	defer b.kids.killAll() // before the directory goes (defers run last-in first-out)
 
-	url, err := b.kids.startEmulator(ctx, b.bin, filepath.Join(tmp, "emu"))
-	if err != nil {
-		return fail("emulator: %v", err)
+	type scenario struct {
+		id string
+		fn func(context.Context) []row
 	}
-	b.e = &emu{url: url, hc: httpClient(), tmp: tmp, pid: b.kids.emu.Process.Pid}
-	_, none := unlimited()
-	if b.e.admin, err = b.e.newClient("bench-admin", none, 0); err != nil {
-		return fail("%v", err)
+	var scenarios []scenario
+	if *backend == backendWechat {
+		if b.wx, err = b.startWechat(ctx); err != nil {
+			return fail("emulator: %v", err)
+		}
+		logf("%s emulator at %s, work in %s", backendWechat, b.wx.url, tmp)
+		scenarios = []scenario{{"1", b.w1}, {"2", b.w2}, {"3", b.w3}, {"4", b.w4}}
+	} else {
+		url, err := b.kids.startEmulator(ctx, b.bin, filepath.Join(tmp, "emu"))
+		if err != nil {
+			return fail("emulator: %v", err)
+		}
+		b.e = &emu{url: url, hc: httpClient(), tmp: tmp, pid: b.kids.emu.Process.Pid}
+		_, none := unlimited()
+		if b.e.admin, err = b.e.newClient("bench-admin", none, 0); err != nil {
+			return fail("%v", err)
+		}
+		logf("emulator at %s, work in %s", url, tmp)
+		// Run in the order 1 2 8 3 4 5 6 7 (scenario 8's 4 GiB goes early,
+		// while the disk is empty); printed by number.
+		scenarios = []scenario{{"1", b.s1}, {"2", b.s2}, {"8", b.s8}, {"3", b.s3}, {"4", b.s4}, {"5", b.s5}, {"6", b.s6}, {"7", b.s7}, {"9", b.s9}}
 	}
-	logf("emulator at %s, work in %s", url, tmp)
 
-	rep := &report{Started: time.Now(), Command: strings.TrimSpace("go run ./tools/bench " + strings.Join(os.Args[1:], " ")), Quick: *quick, Machine: thisMachine()}
-	if b.rclone == "" {
+	rep := &report{Started: time.Now(), Command: strings.TrimSpace("go run ./tools/bench " + strings.Join(os.Args[1:], " ")), Backend: *backend, Quick: *quick, Machine: thisMachine()}
+	if *backend == backendWechat {
+		rep.Rclone = ""
+	} else if b.rclone == "" {
 		rep.Rclone = "rclone not installed (no rclone column)"
 		logf("rclone not installed")
 	} else {
@@ -153,12 +184,6 @@ func run() int {
 			}
 		}
 		return false
-	}
-	scenarios := []struct {
-		id string
-		fn func(context.Context) []row
-	}{
-		{"1", b.s1}, {"2", b.s2}, {"8", b.s8}, {"3", b.s3}, {"4", b.s4}, {"5", b.s5}, {"6", b.s6}, {"7", b.s7}, {"9", b.s9},
 	}
 	for _, s := range scenarios {
 		if !want(s.id) || ctx.Err() != nil {
@@ -179,8 +204,6 @@ func run() int {
 		rep.Rows = append(rep.Rows, rows...)
 	}
 	b.rcloneScenarios(ctx) // fills rcloneRes when rclone is installed
-	// Run in the order 1 2 8 3 4 5 6 7 (scenario 8's 4 GiB goes early, while
-	// the disk is empty); printed by number.
 	slices.SortStableFunc(rep.Rows, func(x, y row) int { return cmp.Compare(x.ID[:1], y.ID[:1]) })
 	for i := range rep.Rows {
 		rep.Rows[i].RcloneOff = b.rcloneRes["off"][rep.Rows[i].ID]

@@ -43,6 +43,7 @@ type report struct {
 	Started  time.Time `json:"started"`
 	Seconds  float64   `json:"seconds"`
 	Command  string    `json:"command"`
+	Backend  string    `json:"backend"`
 	Quick    bool      `json:"quick"`
 	Machine  machine   `json:"machine"`
 	Rclone   string    `json:"rclone"`
@@ -89,6 +90,7 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "\npan123fs benchmark — %s, %d CPUs, %s RAM, Linux %s, %s\n", r.Started.Format(time.RFC3339),
 		r.Machine.NProc, r.Machine.MemTotal, r.Machine.Kernel, r.Machine.GoVersion)
 	fmt.Fprintf(w, "command: %s\n", r.Command)
+	fmt.Fprintf(w, "backend: %s\n", r.Backend)
 	if r.Rclone != "" {
 		fmt.Fprintf(w, "rclone: %s\n", r.Rclone)
 	}

@@ -214,6 +214,27 @@ func TestDatabaseRemoveByDocAndByWhere(t *testing.T) {
 	}
 }
 
+func TestDatabaseWhereInSelectsDocumentsWithAnyOfTheValues(t *testing.T) {
+	r := dbRig(t)
+	ids := r.add(`{"parent":"p","name":"a"}`, `{"parent":"p","name":"b"}`, `{"parent":"q","name":"c"}`, `{"parent":"p","name":"d"}`)
+	c := `db.collection("` + coll + `")`
+	in := fmt.Sprintf(`_.in([%q, %q, "gone"])`, ids[0], ids[2])
+	if _, docs := r.query(c + `.where({_id: ` + in + `}).get()`); names(docs) != "a,c" {
+		t.Fatalf("where _id in [a, c, gone]: got %s, want a,c", names(docs))
+	}
+	if _, docs := r.query(c + `.where({parent: "p", name: _.in(["b", "c", "d"])}).get()`); names(docs) != "b,d" {
+		t.Fatalf("where parent p, name in [b, c, d]: got %s, want b,d", names(docs))
+	}
+	var del wire.DeleteResponse
+	r.db(wire.PathDatabaseDelete, c+`.where({_id: `+in+`}).remove()`, &del)
+	if del.ErrCode != 0 || del.Deleted != 2 {
+		t.Fatalf("where _id in [a, c, gone] remove: %+v, want 2 deleted", del)
+	}
+	if _, docs := r.query(c + `.get()`); names(docs) != "b,d" {
+		t.Fatalf("after the remove: got %s, want b,d", names(docs))
+	}
+}
+
 func TestDatabaseUniqueIndexOnParentAndName(t *testing.T) {
 	r := dbRig(t)
 	ix := wire.UpdateIndexRequest{Env: testEnv, CollectionName: coll, CreateIndexes: []wire.CreateIndex{{
@@ -288,6 +309,12 @@ func TestDatabaseRefusesQueriesOutsideTheSubset(t *testing.T) {
 	c := `db.collection("` + coll + `")`
 	cases := []struct{ path, query string }{
 		{wire.PathDatabaseQuery, c + `.where({n: _.gt(1)}).get()`},
+		{wire.PathDatabaseQuery, c + `.where({n: _.in(1)}).get()`},
+		{wire.PathDatabaseQuery, c + `.where({o: {n: _.in([1])}}).get()`},
+		{wire.PathDatabaseQuery, c + `.where({n: [_.in([1])]}).get()`},
+		{wire.PathDatabaseQuery, c + `.doc(_.in(["x"])).get()`},
+		{wire.PathDatabaseAdd, c + `.add({data: {n: _.in([1])}})`},
+		{wire.PathDatabaseUpdate, c + `.doc("x").update({data: {n: _.in([1])}})`},
 		{wire.PathDatabaseQuery, c + `.where({n: 1})`},
 		{wire.PathDatabaseQuery, c + `.field({name: true}).get()`},
 		{wire.PathDatabaseQuery, c + `.count()`},

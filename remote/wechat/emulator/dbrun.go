@@ -65,9 +65,15 @@ func (c *collection) selectDocs(pl plan) []*document {
 }
 
 // matches says whether fields equals where on every field it names (a
-// missing field equals null).
+// missing field equals null), or for `_.in([...])` equals one of its values.
 func matches(fields, where map[string]any) bool {
 	for k, v := range where {
+		if in, ok := v.(inValues); ok {
+			if !slices.ContainsFunc(in, func(x any) bool { return reflect.DeepEqual(fields[k], x) }) {
+				return false
+			}
+			continue
+		}
 		if !reflect.DeepEqual(fields[k], v) {
 			return false
 		}

@@ -82,6 +82,11 @@ func (pl *plan) modifier(c call) error {
 		if !ok {
 			return fmt.Errorf("where() takes one object")
 		}
+		for k, v := range m {
+			if _, isIn := v.(inValues); !isIn && hasCommand(v) {
+				return fmt.Errorf("where(): _.in() only as the value of a field (%s)", k)
+			}
+		}
 		pl.where = m
 	case "doc":
 		id, ok := oneString(c)
@@ -117,9 +122,35 @@ func (pl *plan) modifier(c call) error {
 	return nil
 }
 
+// hasCommand says whether v is or holds a command (inValues).
+func hasCommand(v any) bool {
+	switch x := v.(type) {
+	case inValues:
+		return true
+	case map[string]any:
+		for _, e := range x {
+			if hasCommand(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if hasCommand(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // setAction checks the action against the modifiers seen before it.
 func (pl *plan) setAction(c call, seen map[string]bool) error {
 	pl.action = c.name
+	for _, a := range c.args {
+		if hasCommand(a) {
+			return fmt.Errorf("%s(): _.in() belongs in where()", c.name)
+		}
+	}
 	paging := seen["orderBy"] || seen["skip"] || seen["limit"]
 	switch c.name {
 	case actGet:

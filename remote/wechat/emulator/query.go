@@ -19,8 +19,12 @@ import (
 //
 // Strings take double quotes (JSON escapes) or single quotes. Values come
 // out as encoding/json would decode them: string, float64, bool, nil,
-// map[string]any, []any. Anything else (_.inc, db.command, new Date(),
-// regular expressions) is a syntax error.
+// map[string]any, []any. One query command is read as well, `_.in(array)`
+// (the docs' `_` is db.command), as an inValues: plan.go takes it only as
+// the value of a field of where(). Anything else (_.inc, _.gt, db.command,
+// new Date(), regular expressions) is a syntax error.
+//
+//	value += "_" "." "in" "(" array ")"
 type parsedQuery struct {
 	collection string
 	calls      []call
@@ -188,8 +192,42 @@ func (p *parser) value() (any, error) {
 		return false, nil
 	case "null":
 		return nil, nil
+	case "_":
+		return p.command()
 	}
 	return nil, p.errorf("unsupported expression %q", word)
+}
+
+// inValues is `_.in([...])`: a field matches when it equals one of them.
+type inValues []any
+
+// command reads the rest of `_.in(array)`, after the "_".
+func (p *parser) command() (inValues, error) {
+	if err := p.expect("."); err != nil {
+		return nil, err
+	}
+	name, err := p.ident()
+	if err != nil {
+		return nil, err
+	}
+	if name != "in" {
+		return nil, p.errorf("unsupported command _.%s", name)
+	}
+	if err := p.expect("("); err != nil {
+		return nil, err
+	}
+	p.space()
+	if p.done() || p.peek() != '[' {
+		return nil, p.errorf("_.in() takes an array")
+	}
+	list, err := p.array()
+	if err != nil {
+		return nil, err
+	}
+	if err := p.expect(")"); err != nil {
+		return nil, err
+	}
+	return inValues(list), nil
 }
 
 // str reads a quoted string. A single-quoted one is rewritten as JSON

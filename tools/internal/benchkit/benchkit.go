@@ -27,12 +27,19 @@ func StartEmulator(ctx context.Context, bin, dir string, args ...string) (*exec.
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, "", err
 	}
-	logf, err := os.Create(dir + ".log")
+	return StartEmulatorArgs(ctx, bin, dir+".log", append([]string{"--data", dir}, args...)...)
+}
+
+// StartEmulatorArgs is StartEmulator for an emulator that keeps no data
+// directory (`--backend wechat-cloudbase`): `BIN emulator ARGS...`, its
+// log in logPath.
+func StartEmulatorArgs(ctx context.Context, bin, logPath string, args ...string) (*exec.Cmd, string, error) {
+	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, "", err
 	}
 	defer logf.Close() // the child holds its own descriptor
-	cmd := exec.Command(bin, append([]string{"emulator", "--data", dir, "--log-level", "warn"}, args...)...)
+	cmd := exec.Command(bin, append([]string{"emulator", "--log-level", "warn"}, args...)...)
 	cmd.Stderr = logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()
