@@ -17,6 +17,7 @@ import (
 	"github.com/pan123fs/pan123fs/remote"
 	"github.com/pan123fs/pan123fs/remote/pan123"
 	"github.com/pan123fs/pan123fs/remote/wechat"
+	"github.com/pan123fs/pan123fs/remote/wechat/wire"
 	"github.com/pan123fs/pan123fs/store"
 )
 
@@ -31,13 +32,14 @@ type backendFlags struct {
 	collection string // --wechat-collection
 	token      string // --wechat-token: stable, file or none
 	tokenFile  string // --wechat-token-file
+	tokenParam string // --wechat-token-param
 	capacity   int64  // --wechat-capacity
 }
 
 // wechatMountOnly and pan123MountOnly name mount flags of one backend,
 // refused with the other.
 var (
-	wechatMountOnly = []string{"wechat-env", "wechat-collection", "wechat-token", "wechat-token-file", "wechat-capacity"}
+	wechatMountOnly = []string{"wechat-env", "wechat-collection", "wechat-token", "wechat-token-file", "wechat-token-param", "wechat-capacity"}
 	pan123MountOnly = []string{"rate-limit", "rate-profile"}
 )
 
@@ -47,6 +49,7 @@ func (b *backendFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&b.collection, "wechat-collection", wechat.DefaultCollection, "wechat-cloudbase: the database collection that holds the mount's names")
 	f.StringVar(&b.token, "wechat-token", string(wechat.TokenStable), "wechat-cloudbase: where the access token comes from: stable_token (appid and secret), file (--wechat-token-file, the 微信令牌 of Cloud Run), or none (Cloud Run's open API)")
 	f.StringVar(&b.tokenFile, "wechat-token-file", "", "wechat-cloudbase: the file --wechat-token file reads (e.g. /.tencentcloudbase/wx/cloudbase_access_token)")
+	f.StringVar(&b.tokenParam, "wechat-token-param", "", "wechat-cloudbase: the query parameter the token travels in: access_token, or cloudbase_access_token (default with --wechat-token file: the 微信令牌 is one)")
 	f.Var(config.NewSize(&b.capacity, 0), "wechat-capacity", "wechat-cloudbase: the environment's storage capacity, for df (e.g. 5GiB; 0: unknown, df shows 1 PiB)")
 }
 
@@ -162,6 +165,7 @@ func (fl *mountFlags) openWechat(ctx context.Context, state string, log *slog.Lo
 		AppID:        fl.wechatCredential("client-id", fl.clientID, "WECHAT_APPID"),
 		Secret:       fl.wechatCredential("client-secret", fl.clientSecret, "WECHAT_SECRET"),
 		TokenFile:    fl.backend.tokenFile,
+		TokenParam:   fl.backend.tokenParam,
 		Collection:   fl.backend.collection,
 		Capacity:     fl.backend.capacity,
 		Logger:       log,
@@ -169,6 +173,15 @@ func (fl *mountFlags) openWechat(ctx context.Context, state string, log *slog.Lo
 	}
 	if !slices.Contains([]wechat.TokenSource{wechat.TokenStable, wechat.TokenFile, wechat.TokenNone}, cfg.Token) {
 		return nil, "", fmt.Errorf("--wechat-token %q: want %s, %s or %s", fl.backend.token, wechat.TokenStable, wechat.TokenFile, wechat.TokenNone)
+	}
+	switch cfg.TokenParam {
+	case "":
+		if cfg.Token == wechat.TokenFile {
+			cfg.TokenParam = wire.QueryCloudBaseAccessToken
+		}
+	case wire.QueryAccessToken, wire.QueryCloudBaseAccessToken:
+	default:
+		return nil, "", fmt.Errorf("--wechat-token-param %q: want %s or %s", cfg.TokenParam, wire.QueryAccessToken, wire.QueryCloudBaseAccessToken)
 	}
 	ob := &openedBackend{close: func() {}}
 	if fl.emulator {
@@ -178,7 +191,7 @@ func (fl *mountFlags) openWechat(ctx context.Context, state string, log *slog.Lo
 			return nil, "", err
 		}
 		ob.close = emu.close
-		cfg.APIBase, cfg.Env, cfg.AppID, cfg.Secret, cfg.Token = emu.url, emu.env, emu.appID, emu.secret, wechat.TokenStable
+		cfg.APIBase, cfg.Env, cfg.AppID, cfg.Secret, cfg.Token, cfg.TokenParam = emu.url, emu.env, emu.appID, emu.secret, wechat.TokenStable, ""
 		log.Info("embedded WeChat CloudBase emulator serving", "url", emu.url, "env", emu.env)
 	}
 	switch {
