@@ -185,7 +185,7 @@ func (d *dirNode) mergeLocked(entries []store.Entry, since uint64) changes {
 		if d.fsys.deleter.Pending(id) || d.fsys.deleteWaits(id) {
 			continue
 		}
-		if !localNameOK(local) {
+		if !localNameOK(local, d.fsys.limits.NameMax) {
 			d.fsys.log.Warn("hiding an entry whose name cannot be a Linux file name", "folder", d.name, "name", local, "id", id)
 			hidden = append(hidden, local)
 			continue
@@ -408,8 +408,8 @@ func sortedNames(m map[string]node) []string {
 }
 
 // localNameOK tells whether a listed name can be a Linux directory entry
-// that stays inside the mount.
-func localNameOK(local string) bool {
-	return local != "" && local != "." && local != ".." && len(local) <= 255 &&
+// that stays inside the mount, no longer than the NAME_MAX it reports.
+func localNameOK(local string, nameMax int) bool {
+	return local != "" && local != "." && local != ".." && len(local) <= nameMax &&
 		!strings.ContainsAny(local, "/\x00") && utf8.ValidString(local)
 }
