@@ -111,6 +111,7 @@ func TestRefusedFtruncateKeepsWhatWasWritten(t *testing.T) {
 	env := newTestEnv(t, Options{})
 	f, err := os.OpenFile(env.path("new.txt"), os.O_CREATE|os.O_WRONLY, 0o644)
 	require.NoError(t, err)
+	t.Cleanup(func() { f.Close() }) // a file left open would hold the unmount
 	_, err = f.WriteString("hello")
 	require.NoError(t, err)
 	err = f.Truncate(999999999999999)
@@ -129,6 +130,7 @@ func TestWritePastTheLargestFileIsCutShortThenEFBIG(t *testing.T) {
 	env := newMemEnvWith(t, memstore.Options{Limits: store.Limits{MaxFileSize: largest}}, 0, Options{})
 	f, err := os.OpenFile(env.path("big"), os.O_CREATE|os.O_WRONLY, 0o644)
 	require.NoError(t, err)
+	t.Cleanup(func() { f.Close() }) // a file left open would hold the unmount
 	n, err := unix.Pwrite(int(f.Fd()), []byte("abcde"), largest-2)
 	assert.Equal(t, 2, n, "a write across the largest size is cut short there (err %v)", err)
 	n, err = unix.Pwrite(int(f.Fd()), []byte("x"), largest)
@@ -145,6 +147,7 @@ func TestTruncateMakesAHoleThatTakesNoSpool(t *testing.T) {
 	env := newMemEnvWith(t, memstore.Options{}, spoolMax, Options{})
 	f, err := os.OpenFile(env.path("sparse"), os.O_CREATE|os.O_RDWR, 0o644)
 	require.NoError(t, err)
+	t.Cleanup(func() { f.Close() }) // a file left open would hold the unmount
 	_, err = f.WriteString("hello")
 	require.NoError(t, err)
 	require.NoError(t, f.Truncate(1<<40), "ftruncate to 1 TiB with a spool of %d bytes", spoolMax)
