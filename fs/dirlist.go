@@ -186,7 +186,8 @@ func (d *dirNode) mergeLocked(entries []store.Entry, since uint64) changes {
 			continue
 		}
 		if !localNameOK(local, d.fsys.limits.NameMax) {
-			d.fsys.log.Warn("hiding an entry whose name cannot be a Linux file name", "folder", d.name, "name", local, "id", id)
+			d.fsys.log.Warn("hiding an entry whose name cannot be a file name on the mount (longer than NAME_MAX, not UTF-8, or with / or NUL)",
+				"folder", d.name, "name", local, "id", id, "name_max", d.fsys.limits.NameMax)
 			hidden = append(hidden, local)
 			continue
 		}
