@@ -86,6 +86,20 @@ func TestNamesLongerThanNameMaxAreENAMETOOLONGEverywhere(t *testing.T) {
 	assert.Contains(t, held, "d")
 }
 
+func TestRemoteNamesLongerThanNameMaxAreHidden(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	max := int(env.statfs(t).Namelen)
+	long := strings.Repeat("图", (max+3)/3) // more than max bytes, fewer than 255 characters: 123pan takes it
+	_, err := env.check.Upload(t.Context(), uploadOf("", long, []byte("elsewhere")))
+	require.NoError(t, err)
+	ents, err := os.ReadDir(env.mnt)
+	require.NoError(t, err)
+	assert.Empty(t, ents, "a name the mount could not look up is not listed")
+	_, err = os.Stat(env.path(long))
+	assert.ErrorIs(t, err, syscall.ENAMETOOLONG, "stat of the hidden name: got %v", err)
+	assert.Contains(t, env.remoteEntries(t), long, "123pan still holds it")
+}
+
 func TestTruncateBeyondTheLargestFileIsEFBIGAndChangesNothing(t *testing.T) {
 	env := newTestEnv(t, Options{})
 	require.NoError(t, os.WriteFile(env.path("f"), []byte("hello"), 0o644))
