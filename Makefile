@@ -59,6 +59,15 @@ bench: build
 bench-wechat: build
 	$(GO) run ./tools/bench -pan123fs $(BIN) -backend wechat-cloudbase $(BENCHFLAGS)
 
+# pjdfstest, the POSIX conformance suite, from inside a mount of the
+# embedded emulator: a developer tool, not part of CI. It fetches nothing:
+# `PJDFSTEST_SRC=DIR make pjdfstest` builds the suite in DIR, a copy of
+# github.com/pjd/pjdfstest you provide (without one it says how, and skips).
+# Runs as root. SEMANTICS.md ("pjdfstest") says which failures are by design.
+.PHONY: pjdfstest
+pjdfstest: build
+	@PJDFSTEST_SRC="$(PJDFSTEST_SRC)" bash scripts/pjdfstest.sh
+
 # Install the binary, and the mount helper links where mount(8) looks for
 # them (util-linux searches /sbin, /sbin/fs.d and /sbin/fs; on Debian /sbin
 # is /usr/sbin): `mount -t fuse.pan123fs` and fstab lines of that type run

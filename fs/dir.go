@@ -120,8 +120,11 @@ func (d *dirNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAtt
 }
 
 // Lookup answers from the cached listing, loading it if it is missing or
-// older than the TTL.
+// older than the TTL. A name longer than NAME_MAX is ENAMETOOLONG.
 func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	if err := d.fsys.checkNameLen(name); err != nil {
+		return nil, d.fsys.toErrno("lookup", name, err)
+	}
 	ctx, cancel := d.fsys.waitCtx(ctx)
 	defer cancel()
 	if err := d.load(ctx); err != nil {

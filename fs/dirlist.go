@@ -185,8 +185,9 @@ func (d *dirNode) mergeLocked(entries []store.Entry, since uint64) changes {
 		if d.fsys.deleter.Pending(id) || d.fsys.deleteWaits(id) {
 			continue
 		}
-		if !localNameOK(local) {
-			d.fsys.log.Warn("hiding an entry whose name cannot be a Linux file name", "folder", d.name, "name", local, "id", id)
+		if !localNameOK(local, d.fsys.limits.NameMax) {
+			d.fsys.log.Warn("hiding an entry whose name cannot be a file name on the mount (longer than NAME_MAX, not UTF-8, or with / or NUL)",
+				"folder", d.name, "name", local, "id", id, "name_max", d.fsys.limits.NameMax)
 			hidden = append(hidden, local)
 			continue
 		}
@@ -408,8 +409,8 @@ func sortedNames(m map[string]node) []string {
 }
 
 // localNameOK tells whether a listed name can be a Linux directory entry
-// that stays inside the mount.
-func localNameOK(local string) bool {
-	return local != "" && local != "." && local != ".." && len(local) <= 255 &&
+// that stays inside the mount, no longer than the NAME_MAX it reports.
+func localNameOK(local string, nameMax int) bool {
+	return local != "" && local != "." && local != ".." && len(local) <= nameMax &&
 		!strings.ContainsAny(local, "/\x00") && utf8.ValidString(local)
 }

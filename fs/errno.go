@@ -29,6 +29,8 @@ func (f *FS) toErrno(op, path string, err error) syscall.Errno {
 		errno = syscall.ENOTEMPTY
 	case errors.Is(err, errTrashRefused):
 		errno = syscall.EPERM
+	case errors.Is(err, errFileTooLarge):
+		errno = syscall.EFBIG
 	case errors.Is(err, store.ErrNameTooLong):
 		errno = syscall.ENAMETOOLONG
 	case errors.Is(err, store.ErrInvalidName):

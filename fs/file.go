@@ -187,6 +187,9 @@ func (n *fileNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAt
 // close would), uploads the result. Readers do not count: their close
 // uploads nothing.
 func (n *fileNode) truncateNow(ctx context.Context, size int64) error {
+	if err := n.fsys.checkSize(size); err != nil {
+		return err
+	}
 	n.mu.Lock()
 	same := !n.dirty && n.sizeLocked() == size
 	n.mu.Unlock()
@@ -206,7 +209,9 @@ func (n *fileNode) truncateNow(ctx context.Context, size int64) error {
 }
 
 // truncate gives the node a spool copy (a writer opening with O_TRUNC
-// needs one even when nothing changes) and truncates it.
+// needs one even when nothing changes) and truncates it. A truncate that
+// fails changes nothing (ftruncate(2) of the spool file is all or
+// nothing), so the content written before it stays whole and is uploaded.
 func (n *fileNode) truncate(ctx context.Context, size int64) error {
 	if err := n.ensureData(ctx, size == 0); err != nil {
 		return err
@@ -217,7 +222,6 @@ func (n *fileNode) truncate(ctx context.Context, size int64) error {
 		return nil
 	}
 	if err := n.data.Truncate(size); err != nil {
-		n.writeErr = err
 		return err
 	}
 	n.dirty = true

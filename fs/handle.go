@@ -81,9 +81,18 @@ func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadRes
 	return fuse.ReadResultData(dest[:cnt]), 0
 }
 
-// Write writes into the spool file; the size is visible at once.
+// Write writes into the spool file; the size is visible at once. A write
+// that would take the file past the backend's MaxFileSize is cut short
+// there, and one at or past it fails with EFBIG, as write(2) does past a
+// local filesystem's largest file; neither changes what was written.
 func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
 	n := h.n
+	if err := n.fsys.checkSize(off + int64(len(data))); err != nil {
+		if off >= n.fsys.limits.MaxFileSize {
+			return 0, n.fsys.toErrno("write", n.path(), err)
+		}
+		data = data[:n.fsys.limits.MaxFileSize-off]
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.data == nil {

@@ -22,9 +22,16 @@ type memEnv struct {
 
 func newMemEnv(t *testing.T, opts Options) *memEnv {
 	t.Helper()
-	ms := memstore.New(memstore.Options{})
+	return newMemEnvWith(t, memstore.Options{}, 0, opts)
+}
+
+// newMemEnvWith is newMemEnv over a store made with so, and a spool of at
+// most spoolMax bytes (0: no limit).
+func newMemEnvWith(t *testing.T, so memstore.Options, spoolMax int64, opts Options) *memEnv {
+	t.Helper()
+	ms := memstore.New(so)
 	opts.DeleteWindow = max(opts.DeleteWindow, time.Millisecond)
-	fsys, mnt := serve(t, ms, t.TempDir(), 0, opts)
+	fsys, mnt := serve(t, ms, t.TempDir(), spoolMax, opts)
 	return &memEnv{mnt: mnt, store: ms, fsys: fsys}
 }
 

@@ -9,7 +9,14 @@ import (
 )
 
 // File is one spool file: an *os.File read and written with pread/pwrite,
-// whose growth is charged to its Spool. It is safe for concurrent use.
+// whose written bytes are charged to its Spool. It is safe for concurrent
+// use.
+//
+// A file is charged for the bytes written into it, never more than its
+// length: a write charges its length, up to the file's length after it,
+// and shrinking gives back what no longer fits. Growing by Truncate
+// charges nothing: the hole it makes takes no disk space until written.
+// Rewriting a hole's bytes can charge them twice, up to the length.
 //
 // Locking: mu serialises the calls that change the file (WriteAt, Truncate,
 // Close, Remove) and MD5, and guards the fields below it. ReadAt takes no
@@ -22,7 +29,8 @@ type File struct {
 	path  string
 
 	mu      sync.Mutex
-	size    int64 // GUARDED_BY(mu): the file's length, as charged to the spool
+	size    int64 // GUARDED_BY(mu): the file's length
+	charged int64 // GUARDED_BY(mu): bytes charged to the spool; INVARIANT: 0 <= charged <= size
 	closed  bool  // GUARDED_BY(mu)
 	removed bool  // GUARDED_BY(mu)
 
@@ -49,9 +57,9 @@ func (f *File) Size() int64 {
 	return f.size
 }
 
-// WriteAt writes p at off. If the file would grow beyond what the spool
-// allows (maxSize, or minFree on disk) it writes nothing and returns an error
-// wrapping ErrNoSpace. A write at the end of the bytes hashed so far extends
+// WriteAt writes p at off. If the bytes it charges (see File) do not fit in
+// what the spool allows (maxSize, or minFree on disk) it writes nothing and
+// returns an error wrapping ErrNoSpace. A write at the end of the bytes hashed so far extends
 // the running md5; any other write makes MD5 read the file once.
 func (f *File) WriteAt(p []byte, off int64) (int, error) {
 	if off < 0 {
@@ -65,17 +73,24 @@ func (f *File) WriteAt(p []byte, off int64) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	oldSize := f.size
-	reserved := max(off+int64(len(p))-oldSize, 0)
+	oldCharged := f.charged
+	reserved := f.chargeAfter(int64(len(p)), off) - oldCharged
 	if err := f.spool.reserve(reserved); err != nil {
 		return 0, fmt.Errorf("spool: write %d bytes at %d to %s: %w", len(p), off, f.path, err)
 	}
 	n, err := f.fd.WriteAt(p, off)
-	f.size = max(oldSize, off+int64(n))
-	f.spool.release(reserved - (f.size - oldSize))
+	f.charged = f.chargeAfter(int64(n), off)
+	f.size = max(f.size, off+int64(n))
+	f.spool.release(reserved - (f.charged - oldCharged))
 	f.noteWrite(p[:n], off)
 	f.noteGrowth(off + int64(n))
 	return n, err
+}
+
+// chargeAfter is what the file is charged once n bytes are written at off.
+// call with f.mu held
+func (f *File) chargeAfter(n, off int64) int64 {
+	return min(f.charged+n, max(f.size, off+n))
 }
 
 // ReadAt reads len(p) bytes at off with io.ReaderAt semantics: fewer bytes
@@ -84,8 +99,8 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 	return f.fd.ReadAt(p, off)
 }
 
-// Truncate sets the file's length. Growing is charged to the spool like a
-// write (and refused the same way); shrinking gives the bytes back.
+// Truncate sets the file's length. Growing charges nothing (see File);
+// shrinking gives back the charged bytes beyond the new length.
 // Truncating to 0 restarts the running md5; truncating below the bytes
 // hashed so far makes MD5 read the file once.
 func (f *File) Truncate(size int64) error {
@@ -97,15 +112,13 @@ func (f *File) Truncate(size int64) error {
 	if f.closed {
 		return f.errClosed("truncate")
 	}
-	growth := size - f.size
-	if err := f.spool.reserve(growth); err != nil {
+	if err := f.fd.Truncate(size); err != nil {
 		return fmt.Errorf("spool: truncate %s to %d: %w", f.path, size, err)
 	}
-	if err := f.fd.Truncate(size); err != nil {
-		f.spool.release(growth)
-		return err
+	if size < f.charged {
+		f.spool.release(f.charged - size)
+		f.charged = size
 	}
-	f.spool.release(-growth)
 	f.size = size
 	f.noteTruncate(size)
 	f.flush.from = min(f.flush.from, size) // the rewrite is flushed from there
@@ -144,7 +157,7 @@ func (f *File) Remove() error {
 		errs = append(errs, f.fd.Close())
 	}
 	f.removed = true
-	f.spool.forget(f.path, f.size)
+	f.spool.forget(f.path, f.charged)
 	errs = append(errs, os.Remove(f.path))
 	return errors.Join(errs...)
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/pan123fs/pan123fs/internal/diskfree"
 )
 
-// ErrNoSpace is returned (wrapped) when a write or truncate would take the
+// ErrNoSpace is returned (wrapped) when a write would take the
 // spool over its maxSize or leave less than minFree bytes free on the disk.
 // errors.Is(err, syscall.ENOSPC) is true for it.
 var ErrNoSpace = fmt.Errorf("spool: no space left: %w", syscall.ENOSPC)
@@ -63,8 +63,8 @@ func Open(dir string, maxSize, minFree int64) (*Spool, error) {
 // Dir returns the spool directory (absolute).
 func (s *Spool) Dir() string { return s.dir }
 
-// Used returns the bytes held by live spool files: the sum of their sizes,
-// for files created or adopted and not yet removed.
+// Used returns the bytes held by live spool files: the sum of what they are
+// charged (see File), for files created or adopted and not yet removed.
 func (s *Spool) Used() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -115,7 +115,7 @@ func (s *Spool) Adopt(path string) (*File, error) {
 	}
 	s.live[abs] = struct{}{}
 	s.used += st.Size()
-	f := &File{spool: s, fd: fd, path: abs, size: st.Size()}
+	f := &File{spool: s, fd: fd, path: abs, size: st.Size(), charged: st.Size()}
 	if st.Size() == 0 {
 		f.seq = md5.New()
 	}

@@ -108,8 +108,15 @@ func TestNoSpaceOverMaxSize(t *testing.T) {
 	if got := s.Used(); got != 80 {
 		t.Errorf("Used after refused write = %d, want 80", got)
 	}
-	if err := f.Truncate(101); !errors.Is(err, syscall.ENOSPC) {
-		t.Errorf("Truncate(101) = %v, want ENOSPC", err)
+	// Growing by truncate makes a hole, which takes no space.
+	if err := f.Truncate(101); err != nil {
+		t.Errorf("Truncate(101) = %v, want nil (a hole)", err)
+	}
+	if got := s.Used(); got != 80 {
+		t.Errorf("Used after Truncate(101) = %d, want 80", got)
+	}
+	if err := f.Truncate(80); err != nil {
+		t.Fatalf("Truncate(80): %v", err)
 	}
 	// Overwriting in place needs no space.
 	writeAt(t, f, pattern(80, 3), 0)
@@ -134,8 +141,11 @@ func TestNoSpaceUnderMinFree(t *testing.T) {
 	if _, err := f.WriteAt([]byte{1}, 500); !errors.Is(err, syscall.ENOSPC) {
 		t.Errorf("WriteAt leaving %d free under minFree 1000 = %v, want ENOSPC", free-1, err)
 	}
-	if err := f.Truncate(501); !errors.Is(err, syscall.ENOSPC) {
-		t.Errorf("Truncate(501) leaving too little free = %v, want ENOSPC", err)
+	if err := f.Truncate(1 << 40); err != nil {
+		t.Errorf("Truncate(1 TiB) = %v, want nil (a hole needs no space)", err)
+	}
+	if _, err := f.WriteAt([]byte{1}, 600); !errors.Is(err, syscall.ENOSPC) {
+		t.Errorf("WriteAt into the hole leaving too little free = %v, want ENOSPC", err)
 	}
 	if err := f.Truncate(100); err != nil {
 		t.Errorf("Truncate(100) = %v, want nil (shrinking needs no space)", err)
@@ -158,11 +168,13 @@ func TestUsedAccounting(t *testing.T) {
 		want int64
 	}{
 		{"write f", func(f, g *File) error { _, err := f.WriteAt(pattern(100, 1), 0); return err }, 100},
-		{"write g with hole", func(f, g *File) error { _, err := g.WriteAt(pattern(10, 1), 40); return err }, 150},
-		{"overwrite f", func(f, g *File) error { _, err := f.WriteAt(pattern(50, 1), 60); return err }, 160},
-		{"shrink f", func(f, g *File) error { return f.Truncate(30) }, 80},
-		{"grow g", func(f, g *File) error { return g.Truncate(200) }, 230},
-		{"close g keeps space", func(f, g *File) error { return g.Close() }, 230},
+		{"write g with hole", func(f, g *File) error { _, err := g.WriteAt(pattern(10, 1), 40); return err }, 110},
+		{"overwrite f", func(f, g *File) error { _, err := f.WriteAt(pattern(50, 1), 60); return err }, 120},
+		{"shrink f", func(f, g *File) error { return f.Truncate(30) }, 40},
+		{"grow g: a hole", func(f, g *File) error { return g.Truncate(200) }, 40},
+		{"write into g's hole", func(f, g *File) error { _, err := g.WriteAt(pattern(20, 1), 100); return err }, 60},
+		{"shrink g below what it was charged", func(f, g *File) error { return g.Truncate(15) }, 45},
+		{"close g keeps space", func(f, g *File) error { return g.Close() }, 45},
 		{"remove g", func(f, g *File) error { return g.Remove() }, 30},
 		{"remove g again", func(f, g *File) error { return g.Remove() }, 30},
 		{"remove f", func(f, g *File) error { return f.Remove() }, 0},

@@ -155,8 +155,14 @@ type Reader interface {
 
 // Limits are a service's rules that shape the filesystem.
 type Limits struct {
-	// NameMax is the longest name, in bytes, CheckName can accept.
+	// NameMax is the longest name, in bytes, the service takes: CheckName
+	// refuses every longer name with ErrNameTooLong, and no name of NameMax
+	// bytes or fewer for its length. The filesystem reports it as NAME_MAX.
 	NameMax int
+	// MaxFileSize is the largest file, in bytes, Put stores; 0: no limit
+	// but the local disk's. The filesystem refuses to make a file larger
+	// (EFBIG).
+	MaxFileSize int64
 	// DeleteBatch is the most IDs one delete call takes.
 	DeleteBatch int
 	// UniqueNames: the service refuses two entries of one name in a

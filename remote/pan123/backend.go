@@ -46,10 +46,11 @@ func (b *Backend) Client() *remote.Client { return b.c }
 // Name is the service's name.
 func (b *Backend) Name() string { return "123pan image host" }
 
-// Limits: names of up to 255 bytes (and fewer than 255 characters once
-// mapped), deletes of 100 IDs a call, one entry per name, no overwrite.
+// Limits: names of up to nameMax (254) bytes, files of up to
+// wire.MaxFileSize, deletes of 100 IDs a call, one entry per name, no
+// overwrite.
 func (b *Backend) Limits() store.Limits {
-	return store.Limits{NameMax: nameMax, DeleteBatch: 100, UniqueNames: true}
+	return store.Limits{NameMax: nameMax, MaxFileSize: wire.MaxFileSize, DeleteBatch: 100, UniqueNames: true}
 }
 
 // List yields a folder's entries, names decoded.

@@ -110,10 +110,16 @@ func remoteName(local string) (string, error) {
 	return name, nil
 }
 
-// nameMax is the longest local name in bytes: Linux's NAME_MAX. 123pan's
-// own limit (fewer than wire.MaxNameLen characters) is checked on the
-// mapped name.
-const nameMax = 255
+// nameMax is the longest local name in bytes, the NAME_MAX the mount
+// reports: the longest byte count 123pan always takes. 123pan counts
+// characters (fewer than wire.MaxNameLen, checked on the mapped name), and
+// the mapping never yields more characters than the local name has bytes
+// (an ASCII character maps to one, a look-alike or a ‛ of 3 bytes to at
+// most two, any other character of 2 to 4 bytes to one), so every name of
+// up to wire.MaxNameLen-1 bytes passes that check. Longer names are
+// refused in bytes, as Linux counts NAME_MAX, even those 123pan would take
+// (85 Chinese characters are 255 bytes): one limit the mount can report.
+const nameMax = wire.MaxNameLen - 1
 
 // nameError is a name 123pan would refuse.
 func nameError(local string, reason error) error {

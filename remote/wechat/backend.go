@@ -87,11 +87,12 @@ func (b *Backend) Name() string { return "WeChat CloudBase storage" }
 // limit and COS's character rules do not apply to it.
 const nameMax = 255
 
-// Limits: names of up to 255 bytes, deletes of wire.MaxBatch (50) IDs a
+// Limits: names of up to 255 bytes, files of up to wire.MaxObjectSize
+// (one COS form upload), deletes of wire.MaxBatch (50) IDs a
 // call (batchdeletefile's limit), one entry per name (the unique index),
 // overwrite in place (the document keeps its _id).
 func (b *Backend) Limits() store.Limits {
-	return store.Limits{NameMax: nameMax, DeleteBatch: wire.MaxBatch, UniqueNames: true, Overwrite: true}
+	return store.Limits{NameMax: nameMax, MaxFileSize: wire.MaxObjectSize, DeleteBatch: wire.MaxBatch, UniqueNames: true, Overwrite: true}
 }
 
 // CheckName accepts any valid UTF-8 of 1 to 255 bytes without '/' or NUL,

@@ -223,3 +223,10 @@ var CopyExtensions = []string{"png", "gif", "jpeg", "jpg", "tiff", "tif", "webp"
 
 // CopyMaxSize is the largest file a copy or offline task accepts.
 const CopyMaxSize = 100 << 20
+
+// MaxFileSize is the largest file pan123fs uploads. The image host
+// documents no limit for its own uploads; 10 GiB is the open platform's
+// documented limit for a developer's uploads to the cloud drive
+// ("开发者上传单文件大小限制10GB", upload/v2/file/create), the nearest
+// figure 123pan publishes.
+const MaxFileSize = 10 << 30

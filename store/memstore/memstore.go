@@ -38,7 +38,7 @@ const (
 // Options configure a Store. The zero value is a usable store.
 type Options struct {
 	// Limits are what Limits answers. A zero NameMax is 255, a zero
-	// DeleteBatch 100. UniqueNames is always true: the store keeps names
+	// DeleteBatch 100; MaxFileSize is answered, not enforced. UniqueNames is always true: the store keeps names
 	// unique in a folder. With Overwrite, Put with Replaces keeps the
 	// replaced entry's ID; without it the new content gets a new ID.
 	Limits store.Limits

@@ -387,6 +387,17 @@ func testCheckNameRefuses(e *env) {
 	assert.ErrorIs(e.t, err, store.ErrInvalidName, "CheckName(%d bytes): got %v, want %v", len(long), err, store.ErrInvalidName)
 	assert.ErrorIs(e.t, err, store.ErrNameTooLong, "CheckName(%d bytes): got %v, want %v", len(long), err, store.ErrNameTooLong)
 	assert.NoError(e.t, e.b.CheckName("plain.png"), `CheckName("plain.png")`)
+	// NameMax is exact: no name of NameMax bytes is too long, whatever
+	// its characters (a backend may still refuse some of them).
+	assert.NoError(e.t, e.b.CheckName(strings.Repeat("n", max)), "CheckName(%d bytes, NameMax)", max)
+	for _, unit := range []string{"图", "：", "‛", ":", "é"} {
+		name := strings.Repeat(unit, max/len(unit))
+		name += strings.Repeat("n", max-len(name))
+		err := e.b.CheckName(name)
+		assert.NotErrorIs(e.t, err, store.ErrNameTooLong, "CheckName(%q, %d bytes, NameMax)", name, len(name))
+		err = e.b.CheckName(name + "n")
+		assert.ErrorIs(e.t, err, store.ErrNameTooLong, "CheckName(%q, %d bytes, NameMax+1)", name+"n", len(name)+1)
+	}
 }
 
 // oddNames are names Linux allows that services often refuse or map.
