@@ -1,5 +1,7 @@
 // Package durable writes small files so that a crash or a power cut leaves
-// either the old content or the new one, never a mix or nothing.
+// either the old content or the new one, never a mix or nothing, and locks
+// files across processes (the saved tokens every process of a machine
+// shares).
 package durable
 
 import (

@@ -9,12 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
-	"github.com/jonboulle/clockwork"
-
-	"github.com/pan123fs/pan123fs/internal/backoff"
 	"github.com/pan123fs/pan123fs/internal/durable"
 	"github.com/pan123fs/pan123fs/remote/wechat/wire"
 	"github.com/pan123fs/pan123fs/store"
@@ -265,31 +261,11 @@ func safeFileName(s string) string {
 // lock takes the exclusive flock on the lock file, polling so that ctx is
 // honoured. The returned func releases it.
 func (m *stableTokens) lock(ctx context.Context) (func(), error) {
-	if err := os.MkdirAll(m.dir, 0o700); err != nil {
-		return nil, fmt.Errorf("wechat: state dir: %w", err)
-	}
-	f, err := os.OpenFile(filepath.Join(m.dir, tokenLockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	unlock, err := durable.Lock(ctx, m.dir, tokenLockFile)
 	if err != nil {
 		return nil, fmt.Errorf("wechat: token lock: %w", err)
 	}
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() {
-				_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-				_ = f.Close()
-			}, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
-			_ = f.Close()
-			return nil, fmt.Errorf("wechat: token lock: %w", err)
-		}
-		// Real time, not the client's clock: another process holds the lock.
-		if err := backoff.Sleep(ctx, clockwork.NewRealClock(), 10*time.Millisecond); err != nil {
-			_ = f.Close()
-			return nil, err
-		}
-	}
+	return unlock, nil
 }
 
 // load reads the saved token; nil if absent, unreadable, or for other
