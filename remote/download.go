@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/pan123fs/pan123fs/internal/stall"
 )
 
 // RangeReader reads a public download link with HTTP Range requests. It
@@ -237,9 +239,9 @@ func (r *RangeReader) get(ctx context.Context, off, end int64) (io.ReadCloser, e
 func (r *RangeReader) request(ctx context.Context, off, end int64) (io.ReadCloser, error) {
 	c := r.c
 	actx, cancel := context.WithCancel(ctx)
-	dog := newWatchdog(c.stallTO, cancel)
+	dog := stall.New(c.stallTO, cancel)
 	fail := func(err error) (io.ReadCloser, error) {
-		dog.stop()
+		dog.Stop()
 		cancel()
 		return nil, err
 	}
@@ -258,14 +260,14 @@ func (r *RangeReader) request(ctx context.Context, off, end int64) (io.ReadClose
 	start := time.Now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		if dog.fired.Load() && ctx.Err() == nil {
+		if dog.Fired() && ctx.Err() == nil {
 			err = fmt.Errorf("no answer for %v: %w", c.stallTO, err)
 		}
 		err = transportError(ctx, EndpointFetch, err, true)
 		c.obs.Request(EndpointFetch, Result(err), time.Since(start))
 		return fail(err)
 	}
-	dog.stop()
+	dog.Stop()
 	c.obs.Request(EndpointFetch, fetchResult(resp.StatusCode), time.Since(start))
 	body := &stallBody{rc: resp.Body, dog: dog, cancel: cancel, obs: c.obs}
 	bad := func(msg string) (io.ReadCloser, error) {
@@ -351,26 +353,26 @@ func drainClose(rc io.ReadCloser) {
 // watchdog's time; time spent outside Read does not count.
 type stallBody struct {
 	rc     io.ReadCloser
-	dog    *watchdog
+	dog    *stall.Watchdog
 	cancel context.CancelFunc
 	obs    Observer // told of every byte read: downloads are metered
 }
 
 func (b *stallBody) Read(p []byte) (int, error) {
-	b.dog.kick()
+	b.dog.Kick()
 	n, err := b.rc.Read(p)
-	b.dog.stop()
+	b.dog.Stop()
 	if n > 0 {
 		b.obs.Downloaded(int64(n))
 	}
-	if err != nil && b.dog.fired.Load() && !errors.Is(err, io.EOF) {
+	if err != nil && b.dog.Fired() && !errors.Is(err, io.EOF) {
 		err = fmt.Errorf("download stalled: %w", err)
 	}
 	return n, err
 }
 
 func (b *stallBody) Close() error {
-	b.dog.stop()
+	b.dog.Stop()
 	b.cancel()
 	return b.rc.Close()
 }

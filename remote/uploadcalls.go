@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pan123fs/pan123fs/internal/stall"
 	"github.com/pan123fs/pan123fs/remote/wire"
 )
 
@@ -132,8 +133,8 @@ func (c *Client) PutSlice(ctx context.Context, url string, body io.Reader, size 
 func (c *Client) putSlice(ctx context.Context, url string, body io.Reader, size int64) error {
 	actx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	dog := newWatchdog(c.stallTO, cancel)
-	defer dog.stop()
+	dog := stall.New(c.stallTO, cancel)
+	defer dog.Stop()
 	if size == 0 || body == nil {
 		body = http.NoBody
 	} else {
@@ -150,13 +151,13 @@ func (c *Client) putSlice(ctx context.Context, url string, body io.Reader, size 
 	req.Header.Set("User-Agent", userAgent)
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		if dog.fired.Load() && ctx.Err() == nil {
+		if dog.Fired() && ctx.Err() == nil {
 			err = fmt.Errorf("no progress for %v: %w", c.stallTO, err)
 		}
 		return transportError(ctx, EndpointPutSlice, err, sent.Load())
 	}
 	defer resp.Body.Close()
-	dog.stop()
+	dog.Stop()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) // let the connection be reused
 	if resp.StatusCode/100 == 2 {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/pan123fs/pan123fs/internal/stall"
 	"github.com/pan123fs/pan123fs/store"
 )
 
@@ -218,9 +219,9 @@ const msgOtherSize = "the link serves content of another size"
 func (r *reader) request(ctx context.Context, url string, off, last int64) (_ io.ReadCloser, rerr error) {
 	c := r.b.c
 	actx, cancel := context.WithCancel(ctx)
-	dog := newWatchdog(c.stallTO, cancel)
+	dog := stall.New(c.stallTO, cancel)
 	fail := func(err error) (io.ReadCloser, error) {
-		dog.stop()
+		dog.Stop()
 		cancel()
 		return nil, err
 	}
@@ -233,12 +234,12 @@ func (r *reader) request(ctx context.Context, url string, off, last int64) (_ io
 	resp, err := c.hc.Do(req)
 	defer func() { c.observe(callDownload, start, rerr) }()
 	if err != nil {
-		if dog.fired() && ctx.Err() == nil {
+		if dog.Fired() && ctx.Err() == nil {
 			err = fmt.Errorf("no answer for %v: %w", c.stallTO, err)
 		}
 		return fail(&APIError{Call: callDownload, Err: transportCause(err), transport: true})
 	}
-	dog.stop()
+	dog.Stop()
 	bad := func(status int, msg string) (io.ReadCloser, error) {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
@@ -299,15 +300,15 @@ func parseContentRange(s string) (start, last, total int64, ok bool) {
 // watchdog's time; time spent outside Read does not count.
 type watchedBody struct {
 	rc     io.ReadCloser
-	dog    *watchdog
+	dog    *stall.Watchdog
 	cancel context.CancelFunc
 	got    func(n int64) // told of the bytes received
 }
 
 func (b *watchedBody) Read(p []byte) (int, error) {
-	b.dog.kick()
+	b.dog.Kick()
 	n, err := b.rc.Read(p)
-	b.dog.stop()
+	b.dog.Stop()
 	if n > 0 {
 		b.got(int64(n))
 	}
@@ -315,7 +316,7 @@ func (b *watchedBody) Read(p []byte) (int, error) {
 }
 
 func (b *watchedBody) Close() error {
-	b.dog.stop()
+	b.dog.Stop()
 	b.cancel()
 	return b.rc.Close()
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pan123fs/pan123fs/internal/stall"
 	"github.com/pan123fs/pan123fs/remote/wechat/wire"
 )
 
@@ -72,8 +73,8 @@ func (c *Client) postForm(ctx context.Context, key string, form *wire.UploadFile
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	dog := newWatchdog(c.stallTO, cancel)
-	defer dog.stop()
+	dog := stall.New(c.stallTO, cancel)
+	defer dog.Stop()
 	file := &progressReader{r: io.NewSectionReader(src, 0, size), dog: dog, progress: progress}
 	body := io.MultiReader(bytes.NewReader(head.Bytes()), file, strings.NewReader(tail))
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, form.URL, body)
@@ -82,16 +83,16 @@ func (c *Client) postForm(ctx context.Context, key string, form *wire.UploadFile
 	}
 	req.ContentLength = int64(head.Len()) + size + int64(len(tail))
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	dog.kick()
+	dog.Kick()
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		if dog.fired() && ctx.Err() != nil {
+		if dog.Fired() && ctx.Err() != nil {
 			err = fmt.Errorf("upload stalled for %v: %w", c.stallTO, err)
 		}
 		return &APIError{Call: callCOS, Err: transportCause(err), transport: true}
 	}
 	defer resp.Body.Close()
-	dog.stop()
+	dog.Stop()
 	if progress != nil {
 		progress(size)
 	}
@@ -114,7 +115,7 @@ func (c *Client) postForm(ctx context.Context, key string, form *wire.UploadFile
 // and tells progress.
 type progressReader struct {
 	r        io.Reader
-	dog      *watchdog
+	dog      *stall.Watchdog
 	progress func(int64)
 	done     int64
 }
@@ -122,7 +123,7 @@ type progressReader struct {
 func (p *progressReader) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
 	if n > 0 {
-		p.dog.kick()
+		p.dog.Kick()
 		p.done += int64(n)
 		if p.progress != nil {
 			p.progress(p.done)
