@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pan123fs/pan123fs/internal/httprange"
 	"github.com/pan123fs/pan123fs/internal/stall"
 )
 
@@ -269,21 +270,21 @@ func (r *RangeReader) request(ctx context.Context, off, end int64) (io.ReadClose
 	}
 	dog.Stop()
 	c.obs.Request(EndpointFetch, fetchResult(resp.StatusCode), time.Since(start))
-	body := &stallBody{rc: resp.Body, dog: dog, cancel: cancel, obs: c.obs}
+	body := &stall.Body{RC: resp.Body, Dog: dog, Cancel: cancel, Got: c.obs.Downloaded}
 	bad := func(msg string) (io.ReadCloser, error) {
 		drainClose(resp.Body)
 		return fail(&APIError{Endpoint: EndpointFetch, HTTPStatus: resp.StatusCode, Message: msg, TraceID: traceHeader(resp.Header)})
 	}
 	switch resp.StatusCode {
 	case http.StatusPartialContent:
-		start, last, total, ok := parseContentRange(resp.Header.Get("Content-Range"))
+		start, last, total, ok := httprange.Parse(resp.Header.Get("Content-Range"))
 		if !ok || start != off || (end >= 0 && last > end) {
 			return bad(fmt.Sprintf("Content-Range %q does not answer Range %q", resp.Header.Get("Content-Range"), req.Header.Get("Range")))
 		}
 		if total >= 0 && r.size >= 0 && total != r.size {
 			return bad(fmt.Sprintf("file is %d bytes, not %d", total, r.size))
 		}
-		return &limitedBody{Reader: io.LimitReader(body, last-start+1), c: body}, nil
+		return stall.Limited(body, last-start+1), nil
 	case http.StatusOK:
 		if resp.ContentLength >= 0 && r.size >= 0 && resp.ContentLength != r.size {
 			return bad(fmt.Sprintf("file is %d bytes, not %d", resp.ContentLength, r.size))
@@ -301,7 +302,7 @@ func (r *RangeReader) request(ctx context.Context, off, end int64) (io.ReadClose
 			}
 		}
 		if end >= 0 {
-			return &limitedBody{Reader: io.LimitReader(body, end-off+1), c: body}, nil
+			return stall.Limited(body, end-off+1), nil
 		}
 		return body, nil
 	case http.StatusRequestedRangeNotSatisfiable:
@@ -317,69 +318,7 @@ func (r *RangeReader) request(ctx context.Context, off, end int64) (io.ReadClose
 	return bad(text)
 }
 
-// parseContentRange reads "bytes a-b/total" (total may be "*": -1).
-func parseContentRange(s string) (start, last, total int64, ok bool) {
-	rest, found := strings.CutPrefix(strings.TrimSpace(s), "bytes ")
-	if !found {
-		return 0, 0, 0, false
-	}
-	rng, tot, found := strings.Cut(rest, "/")
-	if !found {
-		return 0, 0, 0, false
-	}
-	a, b, found := strings.Cut(rng, "-")
-	if !found {
-		return 0, 0, 0, false
-	}
-	var err1, err2, err3 error
-	start, err1 = strconv.ParseInt(strings.TrimSpace(a), 10, 64)
-	last, err2 = strconv.ParseInt(strings.TrimSpace(b), 10, 64)
-	total = -1
-	if t := strings.TrimSpace(tot); t != "*" {
-		total, err3 = strconv.ParseInt(t, 10, 64)
-	}
-	if err1 != nil || err2 != nil || err3 != nil || start < 0 || last < start || (total >= 0 && last >= total) {
-		return 0, 0, 0, false
-	}
-	return start, last, total, true
-}
-
 func drainClose(rc io.ReadCloser) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(rc, 64<<10))
 	rc.Close()
 }
-
-// stallBody aborts a response body whose Read blocks for longer than the
-// watchdog's time; time spent outside Read does not count.
-type stallBody struct {
-	rc     io.ReadCloser
-	dog    *stall.Watchdog
-	cancel context.CancelFunc
-	obs    Observer // told of every byte read: downloads are metered
-}
-
-func (b *stallBody) Read(p []byte) (int, error) {
-	b.dog.Kick()
-	n, err := b.rc.Read(p)
-	b.dog.Stop()
-	if n > 0 {
-		b.obs.Downloaded(int64(n))
-	}
-	if err != nil && b.dog.Fired() && !errors.Is(err, io.EOF) {
-		err = fmt.Errorf("download stalled: %w", err)
-	}
-	return n, err
-}
-
-func (b *stallBody) Close() error {
-	b.dog.Stop()
-	b.cancel()
-	return b.rc.Close()
-}
-
-type limitedBody struct {
-	io.Reader
-	c io.Closer
-}
-
-func (l *limitedBody) Close() error { return l.c.Close() }

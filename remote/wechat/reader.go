@@ -6,10 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 
+	"github.com/pan123fs/pan123fs/internal/httprange"
 	"github.com/pan123fs/pan123fs/internal/stall"
 	"github.com/pan123fs/pan123fs/store"
 )
@@ -245,18 +244,18 @@ func (r *reader) request(ctx context.Context, url string, off, last int64) (_ io
 		resp.Body.Close()
 		return fail(&APIError{Call: callDownload, HTTPStatus: status, Message: msg})
 	}
-	body := &watchedBody{rc: resp.Body, dog: dog, cancel: cancel, got: c.obs.Downloaded}
+	body := &stall.Body{RC: resp.Body, Dog: dog, Cancel: cancel, Got: c.obs.Downloaded}
 	n := last - off + 1
 	switch resp.StatusCode {
 	case http.StatusPartialContent:
-		start, end, total, ok := parseContentRange(resp.Header.Get("Content-Range"))
+		start, end, total, ok := httprange.Parse(resp.Header.Get("Content-Range"))
 		switch {
 		case !ok || start != off || end > last:
 			return bad(0, fmt.Sprintf("Content-Range %q does not answer Range bytes=%d-%d", resp.Header.Get("Content-Range"), off, last))
 		case total >= 0 && total != r.e.Size:
 			return bad(0, msgOtherSize)
 		}
-		return &limitedBody{Reader: io.LimitReader(body, end-start+1), c: body}, nil
+		return stall.Limited(body, end-start+1), nil
 	case http.StatusOK:
 		if resp.ContentLength >= 0 && resp.ContentLength != r.e.Size {
 			return bad(0, msgOtherSize)
@@ -267,63 +266,10 @@ func (r *reader) request(ctx context.Context, url string, off, last int64) (_ io
 				return nil, &APIError{Call: callDownload, Err: err, transport: true}
 			}
 		}
-		return &limitedBody{Reader: io.LimitReader(body, n), c: body}, nil
+		return stall.Limited(body, n), nil
 	case http.StatusRequestedRangeNotSatisfiable:
 		bad(0, "")
 		return nil, errRangeEnd
 	}
 	return bad(resp.StatusCode, http.StatusText(resp.StatusCode))
 }
-
-// parseContentRange reads "bytes a-b/total" (total "*": -1).
-func parseContentRange(s string) (start, last, total int64, ok bool) {
-	rest, found := strings.CutPrefix(strings.TrimSpace(s), "bytes ")
-	rng, tot, found2 := strings.Cut(rest, "/")
-	a, b, found3 := strings.Cut(rng, "-")
-	if !found || !found2 || !found3 {
-		return 0, 0, 0, false
-	}
-	var err1, err2, err3 error
-	start, err1 = strconv.ParseInt(strings.TrimSpace(a), 10, 64)
-	last, err2 = strconv.ParseInt(strings.TrimSpace(b), 10, 64)
-	total = -1
-	if t := strings.TrimSpace(tot); t != "*" {
-		total, err3 = strconv.ParseInt(t, 10, 64)
-	}
-	if err1 != nil || err2 != nil || err3 != nil || start < 0 || last < start || (total >= 0 && last >= total) {
-		return 0, 0, 0, false
-	}
-	return start, last, total, true
-}
-
-// watchedBody aborts a response body whose Read blocks for longer than the
-// watchdog's time; time spent outside Read does not count.
-type watchedBody struct {
-	rc     io.ReadCloser
-	dog    *stall.Watchdog
-	cancel context.CancelFunc
-	got    func(n int64) // told of the bytes received
-}
-
-func (b *watchedBody) Read(p []byte) (int, error) {
-	b.dog.Kick()
-	n, err := b.rc.Read(p)
-	b.dog.Stop()
-	if n > 0 {
-		b.got(int64(n))
-	}
-	return n, err
-}
-
-func (b *watchedBody) Close() error {
-	b.dog.Stop()
-	b.cancel()
-	return b.rc.Close()
-}
-
-type limitedBody struct {
-	io.Reader
-	c io.Closer
-}
-
-func (l *limitedBody) Close() error { return l.c.Close() }
