@@ -20,4 +20,3 @@ func TestParse(t *testing.T) {
 		assert.False(t, ok, in)
 	}
 }
-
