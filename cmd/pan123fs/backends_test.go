@@ -375,18 +375,21 @@ func (b *backendFixture) objects(t *testing.T) int {
 // startFaults makes the emulator fail about one call in five until the
 // returned function is called, which stops the faults and clears them.
 // 123pan's emulator draws them itself (faultList: 5xx, resets, slow
-// answers, and its own 429 and "verifying"); the WeChat emulator takes
-// faults one at a time, so a goroutine adds one (errcode -1 or -501002,
-// COS 5xx, a reset, a slow answer) each time about five calls went by
-// since the last one was used.
+// answers, and its own 429 and "verifying"). The WeChat emulator takes
+// faults one at a time, so a goroutine adds one each time about five calls
+// went by since the last: errcode -1 or -501002 on the database and
+// uploadfile calls (only there: on the COS upload a JSON answer with HTTP
+// 200 would be a success, which COS never fakes), a COS 503, a bare 502,
+// a connection reset, or a slow answer.
 func (b *backendFixture) startFaults(t *testing.T, rng *rand.Rand) (stop func()) {
 	t.Helper()
 	if b.kind == backend123pan {
 		setEmulatorFaults(t, b.url, faultList)
 		return func() { setEmulatorFaults(t, b.url, "") }
 	}
-	kinds := []string{`{"errcode":-1}`, `{"errcode":-501002}`, `{"path":"/cos","status":503}`,
-		`{"path":"/dl","status":500}`, `{"reset":true}`, `{"delay_ms":200}`}
+	kinds := []string{`{"path":"/tcb/uploadfile","errcode":-1}`, `{"path":"/tcb/databaseadd","errcode":-1}`,
+		`{"path":"/tcb/databasequery","errcode":-501002}`, `{"path":"/tcb/databaseadd","errcode":-501002}`,
+		`{"path":"/cos","status":503}`, `{"status":502}`, `{"reset":true}`, `{"delay_ms":200}`}
 	picks := make([]string, 0, 1000)
 	for range cap(picks) {
 		picks = append(picks, kinds[rng.IntN(len(kinds))])
@@ -404,7 +407,7 @@ func (b *backendFixture) startFaults(t *testing.T, rng *rand.Rand) (stop func())
 			case <-time.After(10 * time.Millisecond):
 			}
 			st, err := statsOf(b.url)
-			if err != nil || st.total() < last+5 || pendingFaults(b.url) > 0 {
+			if err != nil || st.total() < last+5 || pendingFaults(b.url) > 1 {
 				continue
 			}
 			last = st.total()
