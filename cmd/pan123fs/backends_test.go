@@ -106,6 +106,15 @@ func (b *backendFixture) mountAt(t *testing.T, mnt, state string, args ...string
 	return waitForMount(t, cmd, mnt)
 }
 
+// run runs pan123fs with args and the service's flags and credentials, to
+// its end, and returns its combined output.
+func (b *backendFixture) run(args ...string) (string, error) {
+	cmd := exec.Command(binary, append(args, b.flags...)...)
+	cmd.Env = append(withoutCredentials(os.Environ()), b.env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
 // withoutCredentials drops the services' credential variables from env.
 func withoutCredentials(env []string) []string {
 	out := env[:0:0]

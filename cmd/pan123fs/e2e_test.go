@@ -171,48 +171,57 @@ func TestRmRecursiveCoalescesDeletes(t *testing.T) {
 }
 
 func TestMountRefusesBadMountPoints(t *testing.T) {
-	url := startEmulator(t)
-	full := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(full, "x"), nil, 0o644))
-	for what, mnt := range map[string]string{"not empty": full, "does not exist": filepath.Join(t.TempDir(), "missing")} {
-		out, err := run(binary, "mount", mnt, "--api-base", url, "--client-id", "a", "--client-secret", "b", "--state-dir", t.TempDir())
-		require.Error(t, err, what)
-		assert.Contains(t, out, what)
-	}
-	m := startMount(t, url)
-	out, err := run(binary, "mount", m.mnt, "--api-base", url, "--client-id", "a", "--client-secret", "b", "--state-dir", t.TempDir())
-	require.Error(t, err)
-	assert.Contains(t, out, "already mounted")
+	eachBackend(t, emuArgs{}, func(t *testing.T, b *backendFixture) {
+		full := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(full, "x"), nil, 0o644))
+		for what, mnt := range map[string]string{"not empty": full, "does not exist": filepath.Join(t.TempDir(), "missing")} {
+			out, err := b.run("mount", mnt, "--state-dir", t.TempDir())
+			require.Error(t, err, what)
+			assert.Contains(t, out, what)
+		}
+		m := b.mount(t)
+		out, err := b.run("mount", m.mnt, "--state-dir", t.TempDir())
+		require.Error(t, err)
+		assert.Contains(t, out, "already mounted")
+	})
 }
 
 // Flags with values that cannot work are refused before anything is mounted,
 // with a message that names the flag.
 func TestMountRefusesBadFlagValues(t *testing.T) {
-	mnt := t.TempDir()
-	for _, bad := range [][]string{{"--read-ahead", "0"}, {"--umask", "9x"}, {"--write-back=soon"},
-		{"--file-mode", "0"}, {"--file-mode", "4755"}, {"--dir-mode", "1777"}, {"--umask", "1000"}} {
-		args := append([]string{"mount", mnt, "--emulator", "--state-dir", t.TempDir()}, bad...)
-		out, err := run(binary, args...)
-		require.Error(t, err, "%v", bad)
-		assert.Contains(t, out, strings.SplitN(bad[0], "=", 2)[0], "%v", bad)
-		info, err := os.ReadFile("/proc/self/mountinfo")
-		require.NoError(t, err)
-		assert.NotContains(t, string(info), mnt, "nothing mounted for %v", bad)
+	for _, kind := range []string{backend123pan, backendWechat} {
+		t.Run(kind, func(t *testing.T) {
+			mnt := t.TempDir()
+			for _, bad := range [][]string{{"--read-ahead", "0"}, {"--umask", "9x"}, {"--write-back=soon"},
+				{"--file-mode", "0"}, {"--file-mode", "4755"}, {"--dir-mode", "1777"}, {"--umask", "1000"}} {
+				args := append([]string{"mount", mnt, "--backend", kind, "--emulator", "--state-dir", t.TempDir()}, bad...)
+				out, err := run(binary, args...)
+				require.Error(t, err, "%v", bad)
+				assert.Contains(t, out, strings.SplitN(bad[0], "=", 2)[0], "%v", bad)
+				info, err := os.ReadFile("/proc/self/mountinfo")
+				require.NoError(t, err)
+				assert.NotContains(t, string(info), mnt, "nothing mounted for %v", bad)
+			}
+		})
 	}
 }
 
 func TestFusermountUnmountEndsCleanly(t *testing.T) {
-	url := startEmulator(t)
-	m := startMount(t, url)
-	sh(t, m.mnt, "echo hi > hello.txt")
-	_, err := run("fusermount3", "-u", m.mnt)
-	require.NoError(t, err)
-	err = <-m.done
-	m.done <- err
-	assert.NoError(t, err, "exit status after fusermount3 -u")
-	assert.Contains(t, remoteTree(t, checker(t, url)), "hello.txt")
+	eachBackend(t, emuArgs{}, func(t *testing.T, b *backendFixture) {
+		m := b.mount(t)
+		sh(t, m.mnt, "echo hi > hello.txt")
+		_, err := run("fusermount3", "-u", m.mnt)
+		require.NoError(t, err)
+		err = <-m.done
+		m.done <- err
+		assert.NoError(t, err, "exit status after fusermount3 -u")
+		assert.Equal(t, []byte("hi\n"), b.bytesOf(t, "hello.txt"))
+	})
 }
 
+// The embedded 123pan emulator keeps its files in the state directory.
+// Only 123pan: the embedded WeChat emulator keeps everything in memory, so
+// a remount of it starts empty (cmd/pan123fs/embedded.go).
 func TestEmbeddedEmulatorKeepsFilesAcrossRemounts(t *testing.T) {
 	state := t.TempDir()
 	for round := 0; round < 2; round++ {
