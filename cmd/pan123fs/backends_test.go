@@ -2,14 +2,17 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
+	"path"
 	"strings"
 	"sync"
 	"testing"
@@ -43,6 +46,9 @@ type serviceView interface {
 	entries(t *testing.T) map[string][]heldFile
 	// content downloads an entry's bytes.
 	content(e heldFile) ([]byte, error)
+	// fill makes a top-level folder of n files of the same content, as
+	// another client of the service would.
+	fill(t *testing.T, folder string, n int, data []byte)
 }
 
 // backendFixture is one service, served by its emulator process.
@@ -175,6 +181,20 @@ func (s pan123Service) entries(t *testing.T) map[string][]heldFile {
 }
 
 func (s pan123Service) content(e heldFile) ([]byte, error) { return httpGet(e.src) }
+
+// fill uploads the files with 123pan's instant upload: after the first,
+// the same md5 and size take no transfer.
+func (s pan123Service) fill(t *testing.T, folder string, n int, data []byte) {
+	t.Helper()
+	ctx := context.Background()
+	dir, err := s.rc.Mkdir(ctx, "", folder)
+	require.NoError(t, err)
+	for i := range n {
+		res, err := s.rc.Upload(ctx, uploadInput(dir, fmt.Sprintf("%04d.png", i), data))
+		require.NoError(t, err)
+		require.Equal(t, i > 0, res.Reused, "same md5 and size: instant after the first")
+	}
+}
 
 func httpGet(u string) ([]byte, error) {
 	resp, err := http.Get(u)
@@ -366,6 +386,67 @@ func (s *wechatService) content(e heldFile) ([]byte, error) {
 		return nil, fmt.Errorf("batchdownloadfile %s: %+v", e.src, resp.FileList)
 	}
 	return httpGet(resp.FileList[0].DownloadURL)
+}
+
+// fill uploads n objects (tcb/uploadfile, then the COS form POST) and
+// adds the folder's document and theirs to the namespace collection in
+// the layout of the spec ("How a mount maps onto it"), each file with an
+// object of its own.
+func (s *wechatService) fill(t *testing.T, folder string, n int, data []byte) {
+	t.Helper()
+	now := time.Now().UnixMilli()
+	var ids struct {
+		IDList []string `json:"id_list"`
+	}
+	add := func(docs any) {
+		q := fmt.Sprintf(`db.collection(%q).add({data:%s})`, wxCollection, mustJSON(t, docs))
+		require.NoError(t, s.call("/tcb/databaseadd", map[string]any{"query": q}, &ids))
+	}
+	add(map[string]any{"parent": "", "name": folder, "type": "dir", "size": 0, "mtime": now, "ctime": now, "gen": 0})
+	require.Len(t, ids.IDList, 1)
+	dir := ids.IDList[0]
+	sum := md5sumOf(data)
+	docs := make([]map[string]any, 0, n)
+	for i := range n {
+		key := fmt.Sprintf("e2e/%s/%04d.png", folder, i)
+		docs = append(docs, map[string]any{"parent": dir, "name": fmt.Sprintf("%04d.png", i), "type": "file",
+			"fileid": s.upload(t, key, data), "key": key, "size": len(data), "md5": sum, "mtime": now, "ctime": now, "gen": 1})
+	}
+	add(docs)
+	require.Len(t, ids.IDList, n)
+}
+
+// upload stores data under the cloud path key and returns its file ID.
+func (s *wechatService) upload(t *testing.T, key string, data []byte) string {
+	t.Helper()
+	var form struct {
+		URL           string `json:"url"`
+		Token         string `json:"token"`
+		Authorization string `json:"authorization"`
+		FileID        string `json:"file_id"`
+		CosFileID     string `json:"cos_file_id"`
+	}
+	require.NoError(t, s.call("/tcb/uploadfile", map[string]any{"path": key}, &form))
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for _, f := range [][2]string{{"key", key}, {"Signature", form.Authorization}, {"x-cos-security-token", form.Token}, {"x-cos-meta-fileid", form.CosFileID}} {
+		require.NoError(t, mw.WriteField(f[0], f[1]))
+	}
+	fw, err := mw.CreateFormFile("file", path.Base(key))
+	require.NoError(t, err)
+	fw.Write(data)
+	require.NoError(t, mw.Close())
+	resp, err := http.Post(form.URL, mw.FormDataContentType(), &body)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusNoContent, resp.StatusCode, "COS form POST of %s", key)
+	return form.FileID
+}
+
+func mustJSON(t *testing.T, v any) string {
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return string(b)
 }
 
 // objects is how many storage objects the WeChat emulator holds.
