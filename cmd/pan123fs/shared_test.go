@@ -117,3 +117,30 @@ func TestRmOf51FilesIsTwoDeleteCalls(t *testing.T) {
 		}
 	})
 }
+
+// TestRmdirOnSecondMachineKeepsFilesItHasNotSeen: mount B removes a folder
+// its listing (younger than --dir-cache-ttl) shows empty, while mount A
+// has put a file in it meanwhile. The file must survive: rmdir of a
+// folder the service holds something in is ENOTEMPTY, whatever B's cache
+// says.
+//
+// Skipped: it fails on both backends. fs Rmdir checks only its cached
+// listing (fs/dirops.go), and store.Backend.Delete of a folder deletes
+// what it holds (the contract, store/storetest testDeleteFolder), so B's
+// rmdir deletes A's file. The fix belongs above the seam (a fresh listing
+// before the folder's delete, or a seam call that removes a folder only
+// when empty, as the WeChat spec's "rmdir checks count() of children").
+func TestRmdirOnSecondMachineKeepsFilesItHasNotSeen(t *testing.T) {
+	t.Skip("known bug: rmdir through a second mount deletes files it has not listed yet (see the comment)")
+	eachBackend(t, emuArgs{}, func(t *testing.T, b *backendFixture) {
+		mountA := b.mount(t, b.rateLimit(crashRateLimit)...)
+		mountB := b.mount(t, append([]string{"--dir-cache-ttl", "1h"}, b.rateLimit(crashRateLimit)...)...)
+		sh(t, mountA.mnt, "mkdir shared")
+		sh(t, mountB.mnt, "ls shared") // B lists it empty, and trusts that for an hour
+		sh(t, mountA.mnt, "echo precious > shared/f.txt")
+		out, err := bash(mountB.mnt, "rmdir shared")
+		require.NoError(t, mountB.stop(t), "SIGTERM: pending deletes sent, exit 0")
+		assert.Error(t, err, "rmdir of a folder another machine put a file in: %s", out)
+		assert.Equal(t, []byte("precious\n"), b.bytesOf(t, "shared/f.txt"), "the file A put there")
+	})
+}
