@@ -39,7 +39,7 @@ type heldFile struct {
 	src  string // where the content is: a 123pan download link, a WeChat file ID
 }
 
-// service is what a fixture needs of one service's API.
+// serviceView is what a fixture needs of one service's API.
 type serviceView interface {
 	// entries walks the namespace: path → every entry there (more than one
 	// is a duplicate the service should never hold); folders as "dir/".
@@ -477,12 +477,22 @@ func (b *backendFixture) startFaults(t *testing.T, rng *rand.Rand) (stop func())
 		setEmulatorFaults(t, b.url, faultList)
 		return func() { setEmulatorFaults(t, b.url, "") }
 	}
-	kinds := []string{`{"path":"/tcb/uploadfile","errcode":-1}`, `{"path":"/tcb/databaseadd","errcode":-1}`,
-		`{"path":"/tcb/databasequery","errcode":-501002}`, `{"path":"/tcb/databaseadd","errcode":-501002}`,
-		`{"path":"/cos","status":503}`, `{"status":502}`, `{"reset":true}`, `{"delay_ms":200}`}
-	picks := make([]string, 0, 1000)
+	type fault struct { // the emulator's Fault (remote/wechat/emulator)
+		Path    string `json:"path,omitempty"`
+		ErrCode int    `json:"errcode,omitempty"`
+		Status  int    `json:"status,omitempty"`
+		Reset   bool   `json:"reset,omitempty"`
+		DelayMS int    `json:"delay_ms,omitempty"`
+		Count   int    `json:"count"`
+	}
+	kinds := []fault{{Path: "/tcb/uploadfile", ErrCode: -1}, {Path: "/tcb/databaseadd", ErrCode: -1},
+		{Path: "/tcb/databasequery", ErrCode: -501002}, {Path: "/tcb/databaseadd", ErrCode: -501002},
+		{Path: "/cos", Status: 503}, {Status: 502}, {Reset: true}, {DelayMS: 200}}
+	picks := make([]fault, 0, 1000)
 	for range cap(picks) {
-		picks = append(picks, kinds[rng.IntN(len(kinds))])
+		f := kinds[rng.IntN(len(kinds))]
+		f.Count = 1
+		picks = append(picks, f)
 	}
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -490,26 +500,29 @@ func (b *backendFixture) startFaults(t *testing.T, rng *rand.Rand) (stop func())
 	go func() {
 		defer wg.Done()
 		last := int64(0)
-		for i := 0; ; i++ {
+		for n := 0; ; {
 			select {
 			case <-done:
 				return
 			case <-time.After(10 * time.Millisecond):
 			}
 			st, err := statsOf(b.url)
-			if err != nil || st.total() < last+5 || pendingFaults(b.url) > 1 {
+			if err != nil || st.total() < last+4 || pendingFaults(b.url) > 1 {
 				continue
 			}
 			last = st.total()
-			if resp, err := http.Post(b.url+"/__emulator/faults", "application/json", strings.NewReader(
-				strings.TrimSuffix(picks[i%len(picks)], "}")+`,"count":1}`)); err == nil {
+			body, _ := json.Marshal(picks[n%len(picks)])
+			n++
+			if resp, err := http.Post(b.url+"/__emulator/faults", "application/json", bytes.NewReader(body)); err == nil {
 				resp.Body.Close()
 			}
 		}
 	}()
+	var once sync.Once
+	halt := func() { once.Do(func() { close(done); wg.Wait() }) }
+	t.Cleanup(halt) // a test that fails before it stops them
 	return func() {
-		close(done)
-		wg.Wait()
+		halt()
 		setEmulatorFaults(t, b.url, "")
 	}
 }
@@ -539,17 +552,4 @@ func pendingFaults(u string) int {
 		return -1
 	}
 	return len(f.Faults)
-}
-
-// waitHeld waits (up to d) for the service to hold what ok accepts.
-func waitHeld(t *testing.T, b *backendFixture, d time.Duration, ok func(map[string]heldFile) bool) map[string]heldFile {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		h := b.held(t)
-		if ok(h) || time.Now().After(deadline) {
-			return h
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
