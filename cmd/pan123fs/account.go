@@ -31,7 +31,15 @@ func (a *accountFlags) config() emulator.AccountConfig {
 	return emulator.AccountConfig{Member: a.member, DirectTraffic: a.directTraffic, DeveloperEnd: time.Now().Add(a.developerEnds)}
 }
 
-// printStatus prints what is not on 123pan yet, then the account.
+// serviceName is the name of the service the mount of st speaks to.
+func serviceName(st pfs.Status) string {
+	if st.Service == "" {
+		return "123pan" // a mount of an earlier version
+	}
+	return st.Service
+}
+
+// printStatus prints what is not on the service yet, then the account.
 func printStatus(w io.Writer, st *pfs.Status) {
 	printPending(w, st)
 	printRejected(w, st)
@@ -39,11 +47,7 @@ func printStatus(w io.Writer, st *pfs.Status) {
 	if a == nil {
 		return
 	}
-	service := st.Service
-	if service == "" {
-		service = "123pan" // a mount of an earlier version
-	}
-	line := fmt.Sprintf("%s space: %s used", service, humanBytes(a.Used))
+	line := fmt.Sprintf("%s space: %s used", serviceName(*st), humanBytes(a.Used))
 	if a.Total >= 0 {
 		line += fmt.Sprintf(" of %s, %s free", humanBytes(a.Total), humanBytes(a.Free))
 	} else {

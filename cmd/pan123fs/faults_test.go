@@ -58,8 +58,10 @@ func setEmulatorFaults(t *testing.T, url, list string) {
 }
 
 // TestFaultsEveryFileLandsOnce copies files into mounts of an emulator that
-// fails about one call in five (5xx, resets, 429, slow answers, "verifying")
-// and checks through the API that every file lands exactly once and whole.
+// fails about one call in five (startFaults: 5xx, resets, slow answers,
+// and each service's own: 429 and "verifying" on 123pan, errcodes -1 and
+// -501002 on WeChat) and checks through the API that every file lands
+// exactly once and whole; on each backend.
 func TestFaultsEveryFileLandsOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("copies hundreds of files through a faulty emulator")
@@ -70,100 +72,104 @@ func TestFaultsEveryFileLandsOnce(t *testing.T) {
 	}
 	t.Logf("seed %d (PAN123FS_FAULTS_SEED to repeat the file sizes)", seed)
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x2545f4914f6cdd1d))
-	emuArgs := []string{"--faults", faultList, "--slow-delay", "200ms", "--slice-size", fmt.Sprint(e2eSlice)}
+	args := emuArgs{pan123: []string{"--slow-delay", "200ms", "--slice-size", fmt.Sprint(e2eSlice)}}
 
 	// Write-back: close returns once the data is in the spool, so cp sees
 	// no error whatever the remote does; sync then waits for every upload.
 	t.Run("write-back/300", func(t *testing.T) {
-		url := startEmulator(t, emuArgs...)
-		m := startMount(t, url, "--write-back=100ms", "--rate-limit", faultRateLimit)
-		src := t.TempDir()
-		folders := []string{"tree", "tree/a", "tree/a/b", "tree/a/b/c", "tree/d", "tree/e", "tree/e/f"}
-		dirs := map[string]bool{}
-		for _, d := range folders {
-			dirs[d] = true
-		}
-		var rels []string
-		for i := 0; i < 300; i++ {
-			rels = append(rels, fmt.Sprintf("%s/%03d.png", folders[rng.IntN(len(folders))], i))
-		}
-		files := makeSources(t, rng, src, rels, 200<<10)
-		srcs, ok := map[string]srcFile{}, map[string]bool{}
-		var bytes int64
-		for _, f := range files {
-			srcs[f.rel], ok[f.rel] = f, true
-			bytes += f.size
-		}
+		eachBackend(t, args, func(t *testing.T, b *backendFixture) {
+			stopFaults := b.startFaults(t, rng)
+			m := b.mount(t, append([]string{"--write-back=100ms"}, b.rateLimit(faultRateLimit)...)...)
+			src := t.TempDir()
+			folders := []string{"tree", "tree/a", "tree/a/b", "tree/a/b/c", "tree/d", "tree/e", "tree/e/f"}
+			dirs := map[string]bool{}
+			for _, d := range folders {
+				dirs[d] = true
+			}
+			var rels []string
+			for i := 0; i < 300; i++ {
+				rels = append(rels, fmt.Sprintf("%s/%03d.png", folders[rng.IntN(len(folders))], i))
+			}
+			files := makeSources(t, rng, src, rels, 200<<10)
+			srcs, ok := map[string]srcFile{}, map[string]bool{}
+			var bytes int64
+			for _, f := range files {
+				srcs[f.rel], ok[f.rel] = f, true
+				bytes += f.size
+			}
 
-		start := time.Now()
-		out, err := run("cp", "-r", filepath.Join(src, "tree"), m.mnt+"/")
-		cpTook := time.Since(start)
-		require.NoError(t, err, "cp -r in write-back mode: %s", out)
-		out, syncTook, err := syncMount(m.mnt, 4*time.Minute)
-		require.NoError(t, err, "pan123fs sync: %s", out)
-		settledStatus(t, m.mnt, "after sync")
+			start := time.Now()
+			out, err := run("cp", "-r", filepath.Join(src, "tree"), m.mnt+"/")
+			cpTook := time.Since(start)
+			require.NoError(t, err, "cp -r in write-back mode: %s", out)
+			out, syncTook, err := syncMount(m.mnt, 4*time.Minute)
+			require.NoError(t, err, "pan123fs sync: %s", out)
+			settledStatus(t, m.mnt, "after sync")
 
-		st := emulatorStats(t, url)
-		assert.Positive(t, st.Faults, "the emulator injected faults")
-		setEmulatorFaults(t, url, "") // the checks below list without faults
-		a := auditRemote(t, checker(t, url), srcs, ok, dirs)
-		assert.False(t, a.bad(), "%s", a)
-		assert.Equal(t, len(files), a.confirmed, "files on 123pan once and whole")
-		require.NoError(t, m.stop(t), "SIGTERM: exit 0")
-		t.Logf("write-back: %d files, %.1f MiB in %d folders: cp -r %v, sync %v; emulator: %d calls, %d faults injected, %d rate-limited; confirmed %d, partials %d, duplicates %d",
-			len(files), float64(bytes)/(1<<20), len(folders), cpTook.Round(time.Millisecond), syncTook.Round(time.Millisecond),
-			st.total(), st.Faults, st.RateLimited, a.confirmed, len(a.partials), len(a.duplicates))
+			st := emulatorStats(t, b.url)
+			assert.Positive(t, st.Faults, "the emulator injected faults")
+			stopFaults() // the checks below list without faults
+			a := auditRemote(t, b, srcs, ok, dirs)
+			assert.False(t, a.bad(), "%s", a)
+			assert.Equal(t, len(files), a.confirmed, "files on %s once and whole", b.kind)
+			require.NoError(t, m.stop(t), "SIGTERM: exit 0")
+			t.Logf("write-back: %d files, %.1f MiB in %d folders: cp -r %v, sync %v; emulator: %d calls, %d faults injected, %d rate-limited; confirmed %d, partials %d, duplicates %d",
+				len(files), float64(bytes)/(1<<20), len(folders), cpTook.Round(time.Millisecond), syncTook.Round(time.Millisecond),
+				st.total(), st.Faults, st.RateLimited, a.confirmed, len(a.partials), len(a.duplicates))
+		})
 	})
 
 	// Default mode: close waits for the upload, so a cp fails only when the
 	// client's retries are exhausted. What cp reported done must be there
 	// once; what it reported failed may be absent or whole, never partial.
 	t.Run("close/40", func(t *testing.T) {
-		url := startEmulator(t, emuArgs...)
-		m := startMount(t, url, "--rate-limit", faultRateLimit)
-		src := t.TempDir()
-		const writers = 4
-		dirs := map[string]bool{"set": true}
-		require.NoError(t, os.Mkdir(m.path("set"), 0o755))
-		var rels []string
-		for i := 0; i < 40; i++ {
-			rels = append(rels, path.Join("set", fmt.Sprintf("%03d.jpg", i)))
-		}
-		files := makeSources(t, rng, src, rels, 200<<10)
-		srcs := map[string]srcFile{}
-		for _, f := range files {
-			srcs[f.rel] = f
-		}
-
-		start := time.Now()
-		var never atomic.Bool
-		results := copyUntilStopped(m.mnt, files, writers, &never)()
-		cpTook := time.Since(start)
-		ok := map[string]bool{}
-		var failed []string
-		for _, r := range results {
-			ok[r.rel] = r.ok
-			if !r.ok {
-				failed = append(failed, fmt.Sprintf("%s: %s", r.rel, r.out))
+		eachBackend(t, args, func(t *testing.T, b *backendFixture) {
+			stopFaults := b.startFaults(t, rng)
+			m := b.mount(t, b.rateLimit(faultRateLimit)...)
+			src := t.TempDir()
+			const writers = 4
+			dirs := map[string]bool{"set": true}
+			require.NoError(t, os.Mkdir(m.path("set"), 0o755))
+			var rels []string
+			for i := 0; i < 40; i++ {
+				rels = append(rels, path.Join("set", fmt.Sprintf("%03d.jpg", i)))
 			}
-		}
-		require.Len(t, results, len(files))
-		out, syncTook, err := syncMount(m.mnt, 4*time.Minute)
-		assert.NoError(t, err, "pan123fs sync: %s", out)
-		settledStatus(t, m.mnt, "after sync")
+			files := makeSources(t, rng, src, rels, 200<<10)
+			srcs := map[string]srcFile{}
+			for _, f := range files {
+				srcs[f.rel] = f
+			}
 
-		st := emulatorStats(t, url)
-		assert.Positive(t, st.Faults, "the emulator injected faults")
-		setEmulatorFaults(t, url, "")
-		a := auditRemote(t, checker(t, url), srcs, ok, dirs)
-		assert.False(t, a.bad(), "%s", a)
-		assert.Positive(t, a.confirmed, "some cp succeeded despite the faults and its file is on 123pan")
-		require.NoError(t, m.stop(t), "SIGTERM: exit 0")
-		t.Logf("close: %d files by %d concurrent cp: %v, sync %v; cp failed %d (whole on 123pan after sync %d, absent %d); emulator: %d calls, %d faults injected, %d rate-limited; confirmed %d, partials %d, duplicates %d",
-			len(files), writers, cpTook.Round(time.Millisecond), syncTook.Round(time.Millisecond), len(failed), a.failedHere, a.failedGone,
-			st.total(), st.Faults, st.RateLimited, a.confirmed, len(a.partials), len(a.duplicates))
-		for _, f := range failed {
-			t.Logf("  cp failed: %s", f)
-		}
+			start := time.Now()
+			var never atomic.Bool
+			results := copyUntilStopped(m.mnt, files, writers, &never)()
+			cpTook := time.Since(start)
+			ok := map[string]bool{}
+			var failed []string
+			for _, r := range results {
+				ok[r.rel] = r.ok
+				if !r.ok {
+					failed = append(failed, fmt.Sprintf("%s: %s", r.rel, r.out))
+				}
+			}
+			require.Len(t, results, len(files))
+			out, syncTook, err := syncMount(m.mnt, 4*time.Minute)
+			assert.NoError(t, err, "pan123fs sync: %s", out)
+			settledStatus(t, m.mnt, "after sync")
+
+			st := emulatorStats(t, b.url)
+			assert.Positive(t, st.Faults, "the emulator injected faults")
+			stopFaults()
+			a := auditRemote(t, b, srcs, ok, dirs)
+			assert.False(t, a.bad(), "%s", a)
+			assert.Positive(t, a.confirmed, "some cp succeeded despite the faults and its file is on %s", b.kind)
+			require.NoError(t, m.stop(t), "SIGTERM: exit 0")
+			t.Logf("close: %d files by %d concurrent cp: %v, sync %v; cp failed %d (whole on %s after sync %d, absent %d); emulator: %d calls, %d faults injected, %d rate-limited; confirmed %d, partials %d, duplicates %d",
+				len(files), writers, cpTook.Round(time.Millisecond), syncTook.Round(time.Millisecond), len(failed), b.kind, a.failedHere, a.failedGone,
+				st.total(), st.Faults, st.RateLimited, a.confirmed, len(a.partials), len(a.duplicates))
+			for _, f := range failed {
+				t.Logf("  cp failed: %s", f)
+			}
+		})
 	})
 }

@@ -90,7 +90,7 @@ func statusLine(mnt string, st pfs.Status) string {
 		}
 	}
 	if pending == 0 && failed == 0 && st.DeletesPending == 0 {
-		return "mounted at " + mnt + "; everything is on 123pan"
+		return "mounted at " + mnt + "; everything is on " + serviceName(st)
 	}
 	return fmt.Sprintf("mounted at %s; uploads pending %d, failed %d; deletes queued %d", mnt, pending, failed, st.DeletesPending)
 }

@@ -54,10 +54,10 @@ func fetchStatus(mnt string) (*pfs.Status, error) {
 	return &st, nil
 }
 
-// printPending prints the files and deletes not on 123pan yet.
+// printPending prints the files and deletes not on the service yet.
 func printPending(w io.Writer, st *pfs.Status) {
 	if len(st.Items) == 0 && st.DeletesPending == 0 && len(st.Recovered) == 0 {
-		fmt.Fprintln(w, "everything is on 123pan")
+		fmt.Fprintln(w, "everything is on "+serviceName(*st))
 		return
 	}
 	for _, it := range st.Items {

@@ -89,3 +89,16 @@ func setFaults(t *testing.T, url, list string) {
 	require.NoError(t, err)
 	require.Equal(t, 200, resp, "setting faults")
 }
+
+// TestStatusNamesTheService: with nothing pending, status and the systemd
+// status line say which service holds everything, not always 123pan.
+func TestStatusNamesTheService(t *testing.T) {
+	want := map[string]string{backend123pan: "everything is on 123pan image host", backendWechat: "everything is on WeChat CloudBase storage"}
+	eachBackend(t, emuArgs{}, func(t *testing.T, b *backendFixture) {
+		m := b.mount(t)
+		sh(t, m.mnt, "echo hi > note.txt")
+		assert.Contains(t, sh(t, m.mnt, binary+" status "+m.mnt), want[b.kind])
+	})
+	assert.Equal(t, "mounted at /mnt/x; everything is on WeChat CloudBase storage",
+		statusLine("/mnt/x", pfs.Status{Service: "WeChat CloudBase storage"}))
+}
