@@ -100,6 +100,9 @@ func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
 	if err := ch.load(ctx); err != nil {
 		return d.fsys.toErrno("rmdir", name, err)
 	}
+	if err := ch.emptyOnService(ctx); err != nil {
+		return d.fsys.toErrno("rmdir", name, err)
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.children[name] != ch {

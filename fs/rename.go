@@ -96,6 +96,9 @@ func (nd *dirNode) target(ctx context.Context, newName string, src node, isDir b
 		if err := dd.load(ctx); err != nil {
 			return nil, err
 		}
+		if err := dd.emptyOnService(ctx); err != nil {
+			return nil, err
+		}
 		dd.mu.Lock()
 		defer dd.mu.Unlock()
 		if len(dd.children) > 0 {

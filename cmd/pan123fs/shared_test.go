@@ -123,15 +123,8 @@ func TestRmOf51FilesIsTwoDeleteCalls(t *testing.T) {
 // has put a file in it meanwhile. The file must survive: rmdir of a
 // folder the service holds something in is ENOTEMPTY, whatever B's cache
 // says.
-//
-// Skipped: it fails on both backends. fs Rmdir checks only its cached
-// listing (fs/dirops.go), and store.Backend.Delete of a folder deletes
-// what it holds (the contract, store/storetest testDeleteFolder), so B's
-// rmdir deletes A's file. The fix belongs above the seam (a fresh listing
-// before the folder's delete, or a seam call that removes a folder only
-// when empty, as the WeChat spec's "rmdir checks count() of children").
+// (fs asks the service before it deletes a folder, fs/rmdircheck.go.)
 func TestRmdirOnSecondMachineKeepsFilesItHasNotSeen(t *testing.T) {
-	t.Skip("known bug: rmdir through a second mount deletes files it has not listed yet (see the comment)")
 	eachBackend(t, emuArgs{}, func(t *testing.T, b *backendFixture) {
 		mountA := b.mount(t, b.rateLimit(crashRateLimit)...)
 		mountB := b.mount(t, append([]string{"--dir-cache-ttl", "1h"}, b.rateLimit(crashRateLimit)...)...)
