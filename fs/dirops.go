@@ -100,9 +100,6 @@ func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
 	if err := ch.load(ctx); err != nil {
 		return d.fsys.toErrno("rmdir", name, err)
 	}
-	if err := ch.emptyOnService(ctx); err != nil {
-		return d.fsys.toErrno("rmdir", name, err)
-	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.children[name] != ch {
@@ -122,7 +119,7 @@ func (d *dirNode) Rmdir(ctx context.Context, name string) syscall.Errno {
 	}
 	d.setChildLocked(name, nil)
 	d.fsys.listings.Forget(ch)
-	d.queueDeleteLocked(name, ch.remoteID(), ch)
+	d.queueFolderDeleteLocked(name, ch.remoteID(), ch)
 	d.mtime = time.Now()
 	return 0
 }

@@ -1,12 +1,14 @@
 package fs
 
 import (
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/pan123fs/pan123fs/store"
 	"github.com/pan123fs/pan123fs/store/memstore"
 )
 
@@ -48,6 +50,9 @@ func (e *memEnv) held(t *testing.T, folder string) map[string]string {
 			continue
 		}
 		full, err := e.store.Stat(t.Context(), ent.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // deleted since the listing
+		}
 		require.NoError(t, err)
 		buf := make([]byte, full.Size)
 		_, err = e.store.Reader(full).ReadAt(buf, 0)

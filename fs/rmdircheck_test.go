@@ -15,38 +15,57 @@ import (
 	"github.com/pan123fs/pan123fs/store"
 )
 
-// A folder the mount has listed as empty, into which another client then
-// put a file, is not deleted by rmdir or by a rename over it, however
-// young the listing: ENOTEMPTY, the file stays, and the folder's next
-// listing shows it.
-func TestRmdirAsksTheServiceFirst(t *testing.T) {
-	e := newMemEnv(t, Options{DirTTL: time.Hour})
-	require.NoError(t, os.Mkdir(e.path("shared"), 0o755))
-	require.NoError(t, os.Mkdir(e.path("other"), 0o755))
-	ents, err := os.ReadDir(e.path("shared"))
-	require.NoError(t, err)
-	require.Empty(t, ents)
-
-	var folder string
+// putElsewhere puts a file into the folder named folder of the root
+// through the store itself, as another machine would, and returns the
+// folder's ID.
+func (e *memEnv) putElsewhere(t *testing.T, folder, name string, data []byte) string {
+	t.Helper()
+	var id string
 	for ent, err := range e.store.List(t.Context(), "") {
 		require.NoError(t, err)
-		if ent.Name == "shared" {
-			folder = ent.ID
+		if ent.Name == folder {
+			id = ent.ID
 		}
 	}
-	data := []byte("put by another machine")
+	require.NotEmpty(t, id, folder)
 	sum := md5.Sum(data)
-	_, err = e.store.Put(t.Context(), store.PutRequest{Parent: folder, Name: "f.txt", Content: bytes.NewReader(data),
+	_, err := e.store.Put(t.Context(), store.PutRequest{Parent: id, Name: name, Content: bytes.NewReader(data),
 		Size: int64(len(data)), MD5: hex.EncodeToString(sum[:])})
 	require.NoError(t, err)
+	return id
+}
 
-	assert.Equal(t, syscall.ENOTEMPTY, syscall.Rename(e.path("other"), e.path("shared")), "(os.Rename refuses a folder target itself)")
-	assert.ErrorIs(t, os.Remove(e.path("shared")), syscall.ENOTEMPTY)
-	assert.Equal(t, map[string]string{"f.txt": string(data)}, e.held(t, folder), "the file stays")
-	ents, err = os.ReadDir(e.path("shared"))
-	require.NoError(t, err)
-	require.Len(t, ents, 1, "the next listing shows it")
+// Folders the mount has listed as empty, into which another client then
+// put a file, are not deleted, however young the listing. A rename over
+// one answers ENOTEMPTY. rmdir returns at once, as an unlink does, but the
+// folder's delete is sent only once the service says it is empty; here it
+// is not, so the folder shows again with the file, which stays. An rm -r
+// of it then deletes both, its file's queued delete not counting.
+func TestRmdirAsksTheServiceFirst(t *testing.T) {
+	e := newMemEnv(t, Options{DirTTL: time.Hour})
+	for _, dir := range []string{"a", "b", "other"} {
+		require.NoError(t, os.Mkdir(e.path(dir), 0o755))
+		ents, err := os.ReadDir(e.path(dir))
+		require.NoError(t, err)
+		require.Empty(t, ents)
+	}
+	data := []byte("put by another machine")
+	idA := e.putElsewhere(t, "a", "f.txt", data)
+	e.putElsewhere(t, "b", "g.txt", data)
 
-	require.NoError(t, os.Remove(e.path("shared/f.txt")))
-	require.NoError(t, os.Remove(e.path("shared")), "rm -r: the file's queued delete does not count")
+	assert.Equal(t, syscall.ENOTEMPTY, syscall.Rename(e.path("other"), e.path("b")), "(os.Rename refuses a folder target itself)")
+	require.NoError(t, os.Remove(e.path("a")), "rmdir of what looks empty here")
+	require.Eventually(t, func() bool {
+		ents, err := os.ReadDir(e.path("a"))
+		return err == nil && len(ents) == 1 && ents[0].Name() == "f.txt"
+	}, 5*time.Second, 10*time.Millisecond, "the folder shows again, with the file")
+	assert.Equal(t, map[string]string{"f.txt": string(data)}, e.held(t, idA), "the file stays")
+	assert.Zero(t, e.store.Calls("Delete"), "nothing was deleted")
+
+	require.NoError(t, os.RemoveAll(e.path("a")))
+	require.NoError(t, e.fsys.Close(t.Context()), "unmounting sends the folder's delete after its file's")
+	for ent, err := range e.store.List(t.Context(), "") {
+		require.NoError(t, err)
+		assert.NotEqual(t, "a", ent.Name, "rm -r deleted the folder")
+	}
 }

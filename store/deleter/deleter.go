@@ -161,9 +161,19 @@ func (d *Deleter) Pending(id string) bool {
 // Wait sends id's call without waiting for the window and returns its
 // outcome; nil if id is not pending.
 func (d *Deleter) Wait(ctx context.Context, id string) error {
+	return d.await(ctx, id, true)
+}
+
+// Await waits for the outcome of id's call, sent in its own time (unlike
+// Wait, it does not hurry it); nil if id is not pending.
+func (d *Deleter) Await(ctx context.Context, id string) error {
+	return d.await(ctx, id, false)
+}
+
+func (d *Deleter) await(ctx context.Context, id string, hurry bool) error {
 	d.mu.Lock()
 	it, ok := d.pending[id]
-	if ok {
+	if ok && hurry {
 		d.urgent = true
 		d.signal()
 	}
