@@ -66,6 +66,11 @@ func TestFaultsEveryFileLandsOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("copies hundreds of files through a faulty emulator")
 	}
+	// The longest tests here, mostly waiting on emulators' rate limits and
+	// retries, not on the CPU: they run alongside each other once the
+	// sequential tests are done. What they check is the end state, which
+	// load does not change.
+	t.Parallel()
 	seed := time.Now().UnixNano()
 	if s := os.Getenv("PAN123FS_FAULTS_SEED"); s != "" {
 		fmt.Sscan(s, &seed)
