@@ -68,14 +68,17 @@ func (d *dirNode) queueFolderDeleteLocked(name, id string, ch *dirNode) {
 	}
 	ch.mu.Unlock()
 	f := d.fsys
-	f.folderChecks.add()
+	checked := f.folderChecks.add(id)
 	go func() {
-		defer f.folderChecks.done()
+		defer f.folderChecks.done(id, checked)
 		// Bounded only so that nothing waits forever: the deletes of the
 		// folder's files take what the deleter's retries take.
 		ctx, cancel := context.WithTimeout(context.Background(), folderCheckLimit)
 		defer cancel()
 		for _, cid := range held {
+			if sub := f.folderChecks.of(cid); sub != nil {
+				<-sub // a subfolder's delete is queued (or refused) first
+			}
 			if !f.deleteWaitsForClose(cid) { // a file still open: excluded below
 				_ = f.deleter.Await(ctx, cid) // one that failed shows again, and is seen below
 			}
@@ -100,29 +103,51 @@ func (f *FS) deleteWaitsForClose(id string) bool {
 	return f.waiting[id] != nil
 }
 
-// running counts goroutines at work (the folder checks), for a wait until
-// none is. Unlike a sync.WaitGroup it may be added to while waited on.
+// running counts the folder checks at work, for a wait until none is,
+// and tells when the check of a given folder is over. Unlike a
+// sync.WaitGroup it may be added to while waited on.
 type running struct {
-	mu   sync.Mutex
-	n    int           // GUARDED_BY(mu)
-	idle chan struct{} // GUARDED_BY(mu): closed when n drops to 0
+	mu    sync.Mutex
+	n     int                      // GUARDED_BY(mu)
+	idle  chan struct{}            // GUARDED_BY(mu): closed when n drops to 0
+	ended map[string]chan struct{} // GUARDED_BY(mu): folder ID → closed when its check is over
 }
 
-func (r *running) add() {
+// add counts the check of folder id, and gives the channel done closes.
+func (r *running) add(id string) chan struct{} {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.n == 0 {
 		r.idle = make(chan struct{})
 	}
 	r.n++
+	if r.ended == nil {
+		r.ended = map[string]chan struct{}{}
+	}
+	c := make(chan struct{})
+	r.ended[id] = c
+	return c
 }
 
-func (r *running) done() {
+// done ends the check of folder id, which add gave c.
+func (r *running) done(id string, c chan struct{}) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	close(c)
+	if r.ended[id] == c {
+		delete(r.ended, id)
+	}
 	if r.n--; r.n == 0 {
 		close(r.idle)
 	}
+}
+
+// of is the channel closed when the check of folder id is over; nil when
+// none runs.
+func (r *running) of(id string) chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ended[id]
 }
 
 // wait returns when none runs, or when ctx ends.

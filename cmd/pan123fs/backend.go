@@ -53,25 +53,6 @@ func (b *backendFlags) register(f *pflag.FlagSet) {
 	f.Var(config.NewSize(&b.capacity, 0), "wechat-capacity", "wechat-cloudbase: the environment's storage capacity, for df (e.g. 5GiB; 0: unknown, df shows 1 PiB)")
 }
 
-// checkMountBackend refuses an unknown backend and flags of the other one.
-func checkMountBackend(f *pflag.FlagSet, kind string) error {
-	var foreign []string
-	switch kind {
-	case backend123pan:
-		foreign = wechatMountOnly
-	case backendWechat:
-		foreign = pan123MountOnly
-	default:
-		return fmt.Errorf("--backend %q: want %s or %s", kind, backend123pan, backendWechat)
-	}
-	for _, name := range foreign {
-		if f.Changed(name) {
-			return fmt.Errorf("--%s does not apply to --backend %s", name, kind)
-		}
-	}
-	return nil
-}
-
 // openedBackend is a backend ready for the filesystem, with what the mount
 // needs of it besides store.Backend.
 type openedBackend struct {

@@ -51,10 +51,18 @@ func TestMain(m *testing.M) {
 // startEmulator runs `pan123fs emulator` and returns its URL.
 func startEmulator(t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"emulator", "--data", t.TempDir()}, args...)...)
+	return runEmulator(t, "emulator", append([]string{"emulator", "--data", t.TempDir()}, args...)...)
+}
+
+// runEmulator runs the binary with args, an emulator whose first line of
+// output says where it listens, and returns that URL; its log goes to the
+// test's as name. It is stopped at the end of the test.
+func runEmulator(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	cmd.Stderr = testWriter(t, "emulator")
+	cmd.Stderr = testWriter(t, name)
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
@@ -64,14 +72,7 @@ func startEmulator(t *testing.T, args ...string) string {
 	require.NoError(t, err)
 	url, ok := strings.CutPrefix(strings.TrimSpace(line), "emulator listening on ")
 	require.True(t, ok, "first line %q", line)
-	go func() { // keep draining stdout
-		buf := make([]byte, 4096)
-		for {
-			if _, err := stdout.Read(buf); err != nil {
-				return
-			}
-		}
-	}()
+	go io.Copy(io.Discard, stdout) // keep draining it
 	return url
 }
 

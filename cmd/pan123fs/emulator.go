@@ -78,7 +78,7 @@ uploadfile, databasequery), --faults (JSON: a fault or an array of them) and
 			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 				return fmt.Errorf("--log-level: %w", err)
 			}
-			if err := checkBackendFlags(cmd.Flags(), backend); err != nil {
+			if err := checkBackendFlags(cmd.Flags(), backend, pan123Only, wechatOnly); err != nil {
 				return err
 			}
 			if backend == backendWechat {

@@ -55,14 +55,16 @@ func (w *wechatFlags) register(f *pflag.FlagSet) {
 	f.IntVar(&w.dailyWrites, "daily-writes", 0, "wechat-cloudbase: database writes per day before -501016 (0 = unlimited)")
 }
 
-// checkBackendFlags refuses an unknown backend and flags of the other one.
-func checkBackendFlags(f *pflag.FlagSet, backend string) error {
+// checkBackendFlags refuses an unknown backend and, of the flags f was
+// given, those of the other backend: pan123Flags are only the 123pan
+// backend's, wechatFlags only WeChat CloudBase's.
+func checkBackendFlags(f *pflag.FlagSet, backend string, pan123Flags, wechatFlags []string) error {
 	var foreign []string
 	switch backend {
 	case backend123pan:
-		foreign = wechatOnly
+		foreign = wechatFlags
 	case backendWechat:
-		foreign = pan123Only
+		foreign = pan123Flags
 	default:
 		return fmt.Errorf("--backend %q: want %s or %s", backend, backend123pan, backendWechat)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
@@ -9,8 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"os/exec"
-	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -22,21 +19,7 @@ import (
 // with args and returns its URL.
 func startWechatEmulator(t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"emulator", "--backend", "wechat-cloudbase"}, args...)...)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = testWriter(t, "wechat emulator")
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	require.NoError(t, err)
-	u, ok := strings.CutPrefix(strings.TrimSpace(line), "emulator listening on ")
-	require.True(t, ok, "first line %q", line)
-	go io.Copy(io.Discard, stdout)
-	return u
+	return runEmulator(t, "wechat emulator", append([]string{"emulator", "--backend", "wechat-cloudbase"}, args...)...)
 }
 
 // wxPost posts body as JSON to base+path and decodes the answer into out.

@@ -59,7 +59,7 @@ environment instead (--wechat-env, credentials from WECHAT_APPID and
 WECHAT_SECRET); see the README, "WeChat CloudBase storage".`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkMountBackend(cmd.Flags(), fl.backend.kind); err != nil {
+			if err := checkBackendFlags(cmd.Flags(), fl.backend.kind, pan123MountOnly, wechatMountOnly); err != nil {
 				return err
 			}
 			return runService(cmd.Context(), args[0], &fl)
