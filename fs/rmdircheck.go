@@ -85,6 +85,11 @@ func (d *dirNode) queueFolderDeleteLocked(name, id string, ch *dirNode) {
 		}
 		if err := ch.emptyOnService(ctx); err != nil {
 			f.log.Warn("the folder was not deleted; it shows again", "folder", ch.path(), "err", err)
+			d.mu.Lock()
+			if d.deleting[name] == id {
+				delete(d.deleting, name) // content of d again: d's own check sees it
+			}
+			d.mu.Unlock()
 			d.restore(name, ch)
 			return
 		}

@@ -69,3 +69,50 @@ func TestRmdirAsksTheServiceFirst(t *testing.T) {
 		assert.NotEqual(t, "a", ent.Name, "rm -r deleted the folder")
 	}
 }
+
+// rm -r of a tree in which another client put a file deep down keeps the
+// folders on the way to it, and the file: each folder's check sees what
+// its subfolder's check kept.
+func TestRmRecursiveKeepsTheWayToAFileNotSeen(t *testing.T) {
+	e := newMemEnv(t, Options{DirTTL: time.Hour})
+	require.NoError(t, os.MkdirAll(e.path("top/mid/low"), 0o755))
+	require.NoError(t, os.WriteFile(e.path("top/mid/seen.txt"), []byte("seen"), 0o644))
+	for _, dir := range []string{"top", "top/mid", "top/mid/low"} {
+		_, err := os.ReadDir(e.path(dir))
+		require.NoError(t, err)
+	}
+	var mid, low string
+	for ent, err := range e.store.List(t.Context(), "") {
+		require.NoError(t, err)
+		for m, err := range e.store.List(t.Context(), ent.ID) {
+			require.NoError(t, err)
+			if m.Name == "mid" {
+				mid = m.ID
+			}
+		}
+	}
+	for ent, err := range e.store.List(t.Context(), mid) {
+		require.NoError(t, err)
+		if ent.Name == "low" {
+			low = ent.ID
+		}
+	}
+	require.NotEmpty(t, low)
+	data := []byte("not seen here")
+	sum := md5.Sum(data)
+	_, err := e.store.Put(t.Context(), store.PutRequest{Parent: low, Name: "new.txt", Content: bytes.NewReader(data),
+		Size: int64(len(data)), MD5: hex.EncodeToString(sum[:])})
+	require.NoError(t, err)
+
+	if err := os.RemoveAll(e.path("top")); err != nil {
+		// low's check may have shown it again before rm -r came to mid
+		require.ErrorIs(t, err, syscall.ENOTEMPTY)
+	}
+	require.NoError(t, e.fsys.Sync(t.Context()))
+	assert.Equal(t, map[string]string{"new.txt": string(data)}, e.held(t, low), "the file stays, and its folder")
+	assert.Equal(t, map[string]string{"low/": ""}, e.held(t, mid), "seen.txt went; mid stays, holding low")
+	require.Eventually(t, func() bool {
+		got, err := os.ReadFile(e.path("top/mid/low/new.txt"))
+		return err == nil && string(got) == string(data)
+	}, 5*time.Second, 10*time.Millisecond, "the way to the file shows again")
+}
