@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,9 +17,7 @@ import (
 )
 
 func newImportDriveCmd() *cobra.Command {
-	var dir string
-	var timeout time.Duration
-	cmd := &cobra.Command{
+	return mountTaskCmd(&cobra.Command{
 		Use:   "import-drive DRIVE_FILE_ID... [--dir DIR]",
 		Short: "Copy images from the 123pan cloud drive into a folder of a mount",
 		Long: `Copy files of the account's 123pan cloud drive (given by their cloud-drive
@@ -38,15 +35,7 @@ stderr with its ID and name, and the exit status is then 1. New files are
 told apart by comparing the folder before and after: files another client adds
 to it meanwhile are printed too.`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
-			defer cancel()
-			return importDrive(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), dir, args)
-		},
-	}
-	cmd.Flags().StringVar(&dir, "dir", ".", "folder of a mount the images go into")
-	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Minute, "how long to wait for all of them")
-	return cmd
+	}, "folder of a mount the images go into", importDrive)
 }
 
 // copyJob is one copy task of import-drive and what became of it.

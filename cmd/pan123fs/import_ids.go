@@ -11,15 +11,12 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 )
 
 func newImportIDsCmd() *cobra.Command {
-	var dir string
-	var timeout time.Duration
-	cmd := &cobra.Command{
+	return mountTaskCmd(&cobra.Command{
 		Use:   "import-ids [FILE...] [--dir DIR]",
 		Short: "Bring WeChat CloudBase objects stored by other means into a mount, by their file IDs",
 		Long: `The WeChat API cannot list a CloudBase environment's storage, so objects a mini
@@ -38,19 +35,14 @@ Blank lines and lines starting with # are skipped. Prints NAME<TAB>LINK for
 each object imported; each one refused (not there, of another environment,
 named already, its name taken) is reported on stderr, and the exit status is
 then 1.`,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			items, err := readImportItems(cmd.InOrStdin(), args)
+	}, "folder of a WeChat CloudBase mount the objects go into",
+		func(ctx context.Context, stdout, stderr io.Writer, dir string, args []string) error {
+			items, err := readImportItems(os.Stdin, args)
 			if err != nil {
 				return err
 			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
-			defer cancel()
-			return importIDs(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), dir, items)
-		},
-	}
-	cmd.Flags().StringVar(&dir, "dir", ".", "folder of a WeChat CloudBase mount the objects go into")
-	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Minute, "how long to wait for all of them")
-	return cmd
+			return importIDs(ctx, stdout, stderr, dir, items)
+		})
 }
 
 // readImportItems reads the file IDs (and names) of the files given, or

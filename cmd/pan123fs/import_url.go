@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -21,9 +20,7 @@ import (
 )
 
 func newImportURLCmd() *cobra.Command {
-	var dir string
-	var timeout time.Duration
-	cmd := &cobra.Command{
+	return mountTaskCmd(&cobra.Command{
 		Use:   "import-url URL... [--dir DIR]",
 		Short: "Have 123pan fetch images from the web into a folder of a mount",
 		Long: `Start one 123pan offline migration per URL (123pan fetches the image: no
@@ -43,15 +40,7 @@ stdout; the exit status is then 1. When the folder already holds an image with
 the same content, 123pan keeps that one and makes no new file: this is
 reported as a failure too, since its link cannot be told.`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
-			defer cancel()
-			return importURLs(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), dir, args)
-		},
-	}
-	cmd.Flags().StringVar(&dir, "dir", ".", "folder of a mount the images go into")
-	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Minute, "how long to wait for all of them")
-	return cmd
+	}, "folder of a mount the images go into", importURLs)
 }
 
 // offlineJob is one URL of import-url and what became of it.

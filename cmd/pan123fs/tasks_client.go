@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/spf13/cobra"
 )
 
 // The import commands' side of the task routes (tasks_control.go): they
@@ -87,4 +90,20 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// mountTaskCmd completes cmd, a command that works in a folder of a mount
+// (--dir, dirHelp; the current folder by default) for at most --timeout,
+// with run as what it does.
+func mountTaskCmd(cmd *cobra.Command, dirHelp string, run func(ctx context.Context, stdout, stderr io.Writer, dir string, args []string) error) *cobra.Command {
+	var dir string
+	var timeout time.Duration
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+		defer cancel()
+		return run(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr(), dir, args)
+	}
+	cmd.Flags().StringVar(&dir, "dir", ".", dirHelp)
+	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Minute, "how long to wait for all of them")
+	return cmd
 }
