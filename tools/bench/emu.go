@@ -34,24 +34,38 @@ type stats struct {
 
 func (e *emu) stats(ctx context.Context) (stats, error) {
 	var s stats
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.url+"/__emulator/stats", nil)
-	resp, err := e.hc.Do(req)
-	if err != nil {
-		return s, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return s, fmt.Errorf("stats: HTTP %s", resp.Status)
-	}
-	return s, json.NewDecoder(resp.Body).Decode(&s)
+	return s, getStats(ctx, e.hc, e.url, &s)
 }
 
 // diff is what happened between two snapshots.
 func (s stats) diff(before stats) stats {
-	d := stats{Calls: map[string]int64{}, Faults: s.Faults - before.Faults, RateLimited: s.RateLimited - before.RateLimited}
-	for k, v := range s.Calls {
-		if n := v - before.Calls[k]; n != 0 {
-			d.Calls[k] = n
+	return stats{Calls: diffCalls(s.Calls, before.Calls), Faults: s.Faults - before.Faults, RateLimited: s.RateLimited - before.RateLimited}
+}
+
+// getStats decodes an emulator's GET /__emulator/stats (either backend's)
+// into out.
+func getStats(ctx context.Context, hc *http.Client, url string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/__emulator/stats", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("stats: HTTP %s", resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// diffCalls is the calls per route made between two snapshots.
+func diffCalls(now, before map[string]int64) map[string]int64 {
+	d := map[string]int64{}
+	for k, v := range now {
+		if n := v - before[k]; n != 0 {
+			d[k] = n
 		}
 	}
 	return d

@@ -84,27 +84,13 @@ func (b *bench) startWechat(ctx context.Context) (*wxEmu, error) {
 // stats reads the counters.
 func (w *wxEmu) stats(ctx context.Context) (wxStats, error) {
 	var s wxStats
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, w.url+"/__emulator/stats", nil)
-	resp, err := w.hc.Do(req)
-	if err != nil {
-		return s, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return s, fmt.Errorf("stats: HTTP %s", resp.Status)
-	}
-	return s, json.NewDecoder(resp.Body).Decode(&s)
+	return s, getStats(ctx, w.hc, w.url, &s)
 }
 
 // diff is what happened between two snapshots.
 func (s wxStats) diff(before wxStats) wxStats {
-	d := wxStats{Calls: map[string]int64{}, Objects: s.Objects - before.Objects, Bytes: s.Bytes - before.Bytes, Documents: s.Documents - before.Documents}
-	for k, v := range s.Calls {
-		if n := v - before.Calls[k]; n != 0 {
-			d.Calls[k] = n
-		}
-	}
-	return d
+	return wxStats{Calls: diffCalls(s.Calls, before.Calls), Objects: s.Objects - before.Objects,
+		Bytes: s.Bytes - before.Bytes, Documents: s.Documents - before.Documents}
 }
 
 // db is the number of database calls.
