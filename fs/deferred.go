@@ -27,10 +27,7 @@ type waitingDelete struct {
 //
 // call with d.mu held
 func (d *dirNode) deferDeleteLocked(name, id string, n *fileNode) {
-	if d.deleting == nil {
-		d.deleting = map[string]string{}
-	}
-	d.deleting[name] = id
+	d.markDeletingLocked(name, id)
 	done := d.deleteDone(name, id, n)
 	f := d.fsys
 	n.mu.Lock()

@@ -365,11 +365,19 @@ func (d *dirNode) queueDeleteLocked(name, id string, gone node) {
 	if id == "" {
 		return
 	}
+	d.markDeletingLocked(name, id)
+	d.fsys.deleter.Enqueue(id, d.deleteDone(name, id, gone))
+}
+
+// markDeletingLocked records that the entry id, named name here, has its
+// delete queued.
+//
+// call with d.mu held
+func (d *dirNode) markDeletingLocked(name, id string) {
 	if d.deleting == nil {
 		d.deleting = map[string]string{}
 	}
 	d.deleting[name] = id
-	d.fsys.deleter.Enqueue(id, d.deleteDone(name, id, gone))
 }
 
 // deleteDone is what follows the delete of id, once the service answered.

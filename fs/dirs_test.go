@@ -36,7 +36,7 @@ func TestMkdirListRmdir(t *testing.T) {
 	assert.Equal(t, "x.txt", ents[0].Name())
 
 	require.NoError(t, os.RemoveAll(env.path("a")))
-	require.NoError(t, env.fsys.flushDeletes(t.Context()))
+	require.NoError(t, env.fsys.deleter.Flush(t.Context()))
 	assert.Empty(t, env.remoteEntries(t), "rm -r leaves nothing on 123pan")
 }
 
@@ -83,7 +83,7 @@ func TestRename(t *testing.T) {
 	require.NoError(t, os.Rename(env.path("src/old.jpg"), env.path("src/new.jpg")))
 	// over an existing target: the target is replaced
 	require.NoError(t, os.Rename(env.path("src/new.jpg"), env.path("dst/victim.jpg")))
-	require.NoError(t, env.fsys.flushDeletes(t.Context()))
+	require.NoError(t, env.fsys.deleter.Flush(t.Context()))
 
 	assert.Empty(t, env.remoteEntries(t, "src"))
 	dst := env.remoteEntries(t, "dst")
@@ -133,7 +133,7 @@ func TestRenameFolders(t *testing.T) {
 	assert.Equal(t, albumID, env.remoteEntries(t, "archive")["album"].FileID, "same name: moved")
 
 	require.NoError(t, os.Rename(env.path("archive/album"), env.path("photos")))
-	require.NoError(t, env.fsys.flushDeletes(t.Context()))
+	require.NoError(t, env.fsys.deleter.Flush(t.Context()))
 	top := env.remoteEntries(t)
 	assert.Equal(t, []string{"archive", "photos"}, sortedKeys(top))
 	assert.Empty(t, env.remoteEntries(t, "archive"))
@@ -148,7 +148,7 @@ func TestWriteTempThenRenameCostsOneUpload(t *testing.T) {
 	data := randomBytes(t, 2*testSlice)
 	require.NoError(t, os.WriteFile(env.path(".photo.jpg.tmp"), data, 0o644))
 	require.NoError(t, os.Rename(env.path(".photo.jpg.tmp"), env.path("photo.jpg")))
-	require.NoError(t, env.fsys.flushDeletes(t.Context()))
+	require.NoError(t, env.fsys.deleter.Flush(t.Context()))
 	assert.Equal(t, []string{"photo.jpg"}, sortedKeys(env.remoteEntries(t)))
 	assert.Equal(t, int64(2), env.calls("PUT /__upload"), "the bytes went up once (two slices)")
 }
@@ -169,7 +169,7 @@ func TestFailedDeleteShowsTheFileAgain(t *testing.T) {
 	require.NoError(t, os.Remove(env.path("stays.png")), "unlink answers at once")
 	_, err := os.Stat(env.path("stays.png"))
 	assert.True(t, errors.Is(err, os.ErrNotExist))
-	assert.Error(t, env.fsys.flushDeletes(t.Context()), "the delete call fails, is tried again, and is given up")
+	assert.Error(t, env.fsys.deleter.Flush(t.Context()), "the delete call fails, is tried again, and is given up")
 	assert.GreaterOrEqual(t, env.calls("POST /api/v1/oss/file/delete"), int64(3), "three rounds of calls")
 	env.setFaults(t, "")
 	assert.Contains(t, env.remoteEntries(t), "stays.png", "nothing was deleted")
@@ -185,7 +185,7 @@ func TestDeleteRetriedAfterPassingFailure(t *testing.T) {
 	require.NoError(t, os.Remove(env.path("goes.png")))
 	time.Sleep(150 * time.Millisecond) // the first call fails
 	env.setFaults(t, "")
-	require.NoError(t, env.fsys.flushDeletes(t.Context()), "the next round succeeds")
+	require.NoError(t, env.fsys.deleter.Flush(t.Context()), "the next round succeeds")
 	assert.Empty(t, env.remoteEntries(t))
 }
 

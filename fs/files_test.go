@@ -195,7 +195,7 @@ func TestDeletedFileLeavesTheCache(t *testing.T) {
 	require.NoError(t, os.WriteFile(env.path("kept.jpg"), kept, 0o644))
 	assert.Equal(t, int64(len(gone)+len(kept)), env.fsys.blocks.Stats().Bytes, "both are cached once uploaded")
 	require.NoError(t, os.Remove(env.path("gone.jpg")))
-	require.NoError(t, env.fsys.flushDeletes(t.Context()))
+	require.NoError(t, env.fsys.deleter.Flush(t.Context()))
 	assert.NotContains(t, env.remoteEntries(t), "gone.jpg")
 	// The deleter reports a confirmed delete to its waiters before it runs
 	// the callbacks (one of them frees the blocks).

@@ -131,22 +131,19 @@ func (o *Options) setDefaults() {
 
 // FS is one mounted image host.
 type FS struct {
-	// folderChecks are the rmdir'd folders whose emptiness on the service
-	// is being checked before their delete is queued (rmdircheck.go).
-	folderChecks running
-	backend      store.Backend
-	limits       store.Limits // backend.Limits()
-	spool        *spool.Spool
-	blocks       *cache.BlockCache
-	listings     *cache.Listings[*dirNode]
-	deleter      *deleter.Deleter
-	journal      *spool.Journal
-	queue        *uploadQueue
-	opts         Options
-	clock        clockwork.Clock
-	log          *slog.Logger
-	root         *dirNode
-	acct         *accountView // user/info for statfs and status (account.go)
+	backend  store.Backend
+	limits   store.Limits // backend.Limits()
+	spool    *spool.Spool
+	blocks   *cache.BlockCache
+	listings *cache.Listings[*dirNode]
+	deleter  *deleter.Deleter
+	journal  *spool.Journal
+	queue    *uploadQueue
+	opts     Options
+	clock    clockwork.Clock
+	log      *slog.Logger
+	root     *dirNode
+	acct     *accountView // user/info for statfs and status (account.go)
 
 	localIno  atomic.Uint64 // inode numbers for nodes not on the service yet
 	served    atomic.Bool   // the kernel has the mount: it may be told of changes (notify.go)

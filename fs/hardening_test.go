@@ -38,7 +38,7 @@ func TestRmdirRefusesAFolderWithHiddenEntries(t *testing.T) {
 	err = syscall.Rename(env.path("target"), env.path("album"))
 	assert.Equal(t, syscall.ENOTEMPTY, err, "rename over a folder whose only entry is hidden")
 
-	require.NoError(t, env.fsys.flushDeletes(ctx))
+	require.NoError(t, env.fsys.deleter.Flush(ctx))
 	assert.Contains(t, env.remoteEntries(t, "album"), long, "the hidden image is still on 123pan")
 	assert.Contains(t, env.remoteEntries(t), "target")
 }
@@ -67,7 +67,7 @@ func TestReaderKeepsAnUnlinkedFile(t *testing.T) {
 	require.NoError(t, os.Remove(env.path("photo.jpg")))
 	_, err := os.Stat(env.path("photo.jpg"))
 	require.ErrorIs(t, err, os.ErrNotExist, "the name goes at once")
-	require.NoError(t, env.fsys.flushDeletes(t.Context()))
+	require.NoError(t, env.fsys.deleter.Flush(t.Context()))
 	assert.Contains(t, env.remoteEntries(t), "photo.jpg", "123pan keeps the file while a reader has it")
 
 	tail := make([]byte, 1<<20)

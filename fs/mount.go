@@ -105,8 +105,5 @@ func (f *FS) Close(ctx context.Context) error {
 		f.log.Warn("unmounting with uploads left; they stay journaled and continue at the next mount",
 			"files", len(left), "bytes", bytes)
 	}
-	// The folders rmdir removed are checked and their deletes queued
-	// first, so that the deleter's drain sends them.
-	f.folderChecks.wait(ctx)
 	return errors.Join(err, f.deleter.Close(ctx))
 }

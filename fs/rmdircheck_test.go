@@ -108,11 +108,42 @@ func TestRmRecursiveKeepsTheWayToAFileNotSeen(t *testing.T) {
 		// low's check may have shown it again before rm -r came to mid
 		require.ErrorIs(t, err, syscall.ENOTEMPTY)
 	}
-	require.NoError(t, e.fsys.Sync(t.Context()))
+	if err := e.fsys.Sync(t.Context()); err != nil { // low's delete, when still pending, is refused
+		require.ErrorIs(t, err, syscall.ENOTEMPTY)
+	}
 	assert.Equal(t, map[string]string{"new.txt": string(data)}, e.held(t, low), "the file stays, and its folder")
 	assert.Equal(t, map[string]string{"low/": ""}, e.held(t, mid), "seen.txt went; mid stays, holding low")
 	require.Eventually(t, func() bool {
 		got, err := os.ReadFile(e.path("top/mid/low/new.txt"))
 		return err == nil && string(got) == string(data)
 	}, 5*time.Second, 10*time.Millisecond, "the way to the file shows again")
+}
+
+// While a removed folder's delete waits for its gate (its files' deletes,
+// then the check), the name is taken by that pending delete, as by any
+// other: mkdir of the same name right after rm -r waits for it and works,
+// and a listing made meanwhile does not show the old folder again.
+func TestARemovedFolderStaysGoneWhileItsDeleteWaits(t *testing.T) {
+	e := newMemEnv(t, Options{DeleteWindow: 400 * time.Millisecond})
+	require.NoError(t, os.MkdirAll(e.path("x"), 0o755))
+	require.NoError(t, os.WriteFile(e.path("x/f.txt"), []byte("f"), 0o644))
+	require.NoError(t, os.RemoveAll(e.path("x")))
+	_, err := e.fsys.Refresh(t.Context(), "", false)
+	require.NoError(t, err)
+	ents, err := os.ReadDir(e.mnt)
+	require.NoError(t, err)
+	assert.Empty(t, ents, "a listing while the delete waits does not show x again")
+
+	require.NoError(t, os.Mkdir(e.path("x"), 0o755), "rm -rf x && mkdir x")
+	ents, err = os.ReadDir(e.path("x"))
+	require.NoError(t, err)
+	assert.Empty(t, ents, "the new x is empty")
+	require.NoError(t, e.fsys.Sync(t.Context()))
+	names := 0
+	for ent, err := range e.store.List(t.Context(), "") {
+		require.NoError(t, err)
+		assert.Equal(t, "x", ent.Name)
+		names++
+	}
+	assert.Equal(t, 1, names, "the store holds the new x only")
 }

@@ -103,7 +103,7 @@ func (f *FS) Sync(ctx context.Context) error {
 			failed = append(failed, fmt.Sprintf("%s (%v)", n.path(), err))
 		}
 	}
-	if err := f.flushDeletes(ctx); err != nil {
+	if err := f.deleter.Flush(ctx); err != nil {
 		failed = append(failed, "deletes: "+err.Error())
 	}
 	if len(failed) > 0 {

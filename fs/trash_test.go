@@ -62,7 +62,7 @@ func TestATrashLeftOn123panTakesNothingIn(t *testing.T) {
 	assert.ErrorIs(t, os.Mkdir(env.path(".Trash-0/info"), 0o700), syscall.EPERM)
 	require.NoError(t, os.Rename(env.path(".Trash-0/files/old.png"), env.path("old.png")), "restoring out of it works")
 	require.NoError(t, os.RemoveAll(env.path(".Trash-0")), "and so does emptying it")
-	require.NoError(t, env.fsys.flushDeletes(ctx))
+	require.NoError(t, env.fsys.deleter.Flush(ctx))
 	assert.Equal(t, []string{"a.png", "old.png"}, sortedKeys(env.remoteEntries(t)))
 }
 

@@ -82,6 +82,7 @@ type Deleter struct {
 	pending map[string]*item // queued or in flight, by ID; GUARDED_BY(mu)
 	urgent  bool             // someone waits: send without the window; GUARDED_BY(mu)
 	closed  bool             // GUARDED_BY(mu)
+	gating  int              // items pending behind their gate (EnqueueAfter); GUARDED_BY(mu)
 	kick    chan struct{}
 	done    chan struct{}
 }
@@ -129,23 +130,74 @@ func New(del func(ctx context.Context, ids []string) error, o Options) *Deleter 
 // An ID already queued is not queued twice.
 func (d *Deleter) Enqueue(id string, done func(error)) {
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	if it, ok := d.pending[id]; ok {
 		if done != nil {
 			it.cbs = append(it.cbs, done)
 		}
+		d.mu.Unlock()
 		return
-	}
-	if j := d.opts.Journal; j != nil {
-		if err := j.AddDeletes([]string{id}, false); err != nil {
-			d.opts.Logger.Warn("journal: recording a delete", "id", id, "err", err)
-		}
 	}
 	it := &item{id: id, finished: make(chan struct{})}
 	if done != nil {
 		it.cbs = append(it.cbs, done)
 	}
 	d.pending[id] = it
+	d.mu.Unlock()
+	d.queueItem(it)
+}
+
+// EnqueueAfter is Enqueue for an ID that may be sent only once gate
+// returns nil: id is pending at once (Pending, Wait, Flush and Close see
+// it), and is journaled and queued when gate passes. When gate fails, that
+// error is id's outcome and nothing is sent. An ID already pending takes
+// done and ignores gate.
+func (d *Deleter) EnqueueAfter(id string, gate func(ctx context.Context) error, done func(error)) {
+	d.mu.Lock()
+	if it, ok := d.pending[id]; ok {
+		if done != nil {
+			it.cbs = append(it.cbs, done)
+		}
+		d.mu.Unlock()
+		return
+	}
+	it := &item{id: id, finished: make(chan struct{})}
+	if done != nil {
+		it.cbs = append(it.cbs, done)
+	}
+	d.pending[id] = it
+	d.gating++
+	d.mu.Unlock()
+	go func() {
+		err := gate(context.Background())
+		if err == nil {
+			d.mu.Lock()
+			d.gating--
+			d.mu.Unlock()
+			d.queueItem(it)
+			return
+		}
+		d.mu.Lock()
+		d.gating--
+		delete(d.pending, id)
+		it.err = err
+		d.signal() // Close may wait for the last gate
+		d.mu.Unlock()
+		close(it.finished)
+		for _, cb := range it.cbs {
+			cb(err)
+		}
+	}()
+}
+
+// queueItem journals a pending item and queues it for a call.
+func (d *Deleter) queueItem(it *item) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if j := d.opts.Journal; j != nil {
+		if err := j.AddDeletes([]string{it.id}, false); err != nil {
+			d.opts.Logger.Warn("journal: recording a delete", "id", it.id, "err", err)
+		}
+	}
 	d.queue = append(d.queue, it)
 	d.signal()
 }
@@ -248,7 +300,7 @@ func (d *Deleter) loop() {
 	for {
 		d.mu.Lock()
 		for len(d.queue) == 0 {
-			if d.closed {
+			if d.closed && d.gating == 0 {
 				d.mu.Unlock()
 				return
 			}

@@ -453,3 +453,34 @@ func TestCloseSendsWhatIsQueued(t *testing.T) {
 	assert.Equal(t, []error{nil, nil}, got)
 	assert.False(t, d.Pending("a"))
 }
+
+// An ID queued behind a gate is pending from the start (Pending, Wait),
+// is sent only once its gate passes, and is not sent at all, with the
+// gate's error as its outcome, when the gate fails. Close waits for gates.
+func TestEnqueueAfterAGate(t *testing.T) {
+	f := &fakeDeletes{}
+	d, _ := start(t, f, Options{Window: time.Hour})
+	open, refuse := make(chan struct{}), make(chan struct{})
+	passed, failed := make(chan error, 1), make(chan error, 1)
+	d.EnqueueAfter("folder", func(ctx context.Context) error { <-open; return nil }, func(err error) { passed <- err })
+	d.EnqueueAfter("kept", func(ctx context.Context) error { <-refuse; return errors.New("not empty") }, func(err error) { failed <- err })
+	assert.True(t, d.Pending("folder"))
+	assert.True(t, d.Pending("kept"))
+	waited := make(chan error, 1)
+	go func() { waited <- d.Wait(t.Context(), "folder") }()
+	assert.Never(t, func() bool { return f.calls() > 0 }, 100*time.Millisecond, 10*time.Millisecond, "nothing goes before its gate")
+
+	close(open)
+	require.NoError(t, outcome(t, waited), "Wait covers the gate and the call")
+	require.NoError(t, outcome(t, passed))
+	assert.Equal(t, [][]string{{"folder"}}, f.sent())
+
+	closed := make(chan error, 1)
+	go func() { closed <- d.Close(t.Context()) }()
+	assert.Never(t, func() bool { return len(closed) > 0 }, 100*time.Millisecond, 10*time.Millisecond, "Close waits for the gate")
+	close(refuse)
+	assert.EqualError(t, outcome(t, failed), "not empty")
+	require.NoError(t, outcome(t, closed))
+	assert.False(t, d.Pending("kept"))
+	assert.Equal(t, [][]string{{"folder"}}, f.sent(), "what failed its gate is not sent")
+}
