@@ -248,7 +248,12 @@ func (b *Backend) add(ctx context.Context, d doc, check bool, mine func(doc) boo
 	ambiguous, err := b.db(ctx, wire.PathDatabaseAdd, b.q().withData("add", d), &resp)
 	if err != nil && (ambiguous || check) && isDuplicate(err) {
 		for got, ferr := range b.findDocs(ctx, map[string]any{"parent": d.Parent, "name": d.Name}) {
-			if ferr == nil && mine(got) {
+			if ferr != nil {
+				// Not known whose the name is: not a duplicate to act on
+				// (Put would drop an object the document may name).
+				return "", ferr
+			}
+			if mine(got) {
 				b.c.log.Info("wechat: an earlier attempt of databaseadd had taken effect", "name", d.Name)
 				return got.ID, nil
 			}

@@ -429,10 +429,18 @@ func TestCheckName(t *testing.T) {
 	}
 }
 
-// loseAnswers serves emu, but for the first n calls to path it lets the
-// emulator apply the call and then cuts the connection before the answer:
-// a call that took effect though the client never heard so.
-func loseAnswers(t *testing.T, emu *emulator.Server, path string, n int) *httptest.Server {
+// How an answer is lost after the service applied the call.
+type loss int
+
+const (
+	lostWhole   loss = iota // the connection closes before any byte of the answer
+	lostBody                // headers and half the body, then the connection closes
+	lostGateway             // a gateway answers 502 instead
+)
+
+// loseAnswers serves emu, but the first n calls of path are applied and
+// their answers lost, as how says.
+func loseAnswers(t *testing.T, emu *emulator.Server, path string, n int, how loss) *httptest.Server {
 	t.Helper()
 	var mu sync.Mutex
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -446,19 +454,37 @@ func loseAnswers(t *testing.T, emu *emulator.Server, path string, n int) *httpte
 			emu.ServeHTTP(w, r)
 			return
 		}
-		emu.ServeHTTP(httptest.NewRecorder(), r)
-		conn, _, err := w.(http.Hijacker).Hijack()
-		if assert.NoError(t, err) {
-			conn.Close()
+		rec := httptest.NewRecorder()
+		emu.ServeHTTP(rec, r)
+		if how == lostGateway {
+			http.Error(w, "bad gateway", http.StatusBadGateway)
+			return
 		}
+		conn, buf, err := w.(http.Hijacker).Hijack()
+		if !assert.NoError(t, err) {
+			return
+		}
+		if how == lostBody {
+			body := rec.Body.Bytes()
+			fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", len(body))
+			buf.Write(body[:len(body)/2])
+			buf.Flush()
+		}
+		conn.Close()
 	}))
 	t.Cleanup(srv.Close)
 	return srv
 }
 
 func TestAddWhoseAnswerWasLostIsNotADuplicate(t *testing.T) {
+	for name, how := range map[string]loss{"whole": lostWhole, "cut body": lostBody, "gateway 502": lostGateway} {
+		t.Run(name, func(t *testing.T) { testAddWhoseAnswerWasLost(t, how) })
+	}
+}
+
+func testAddWhoseAnswerWasLost(t *testing.T, how loss) {
 	emu := emulator.New(emulator.Options{AppID: testAppID, Secret: testSecret})
-	srv := loseAnswers(t, emu, wire.PathDatabaseAdd, 2)
+	srv := loseAnswers(t, emu, wire.PathDatabaseAdd, 2, how)
 	b := newBackend(t, config(t, emu, srv))
 	ctx := t.Context()
 	for _, err := range b.List(ctx, "") { // makes the collection
@@ -505,7 +531,7 @@ func TestPutIntoAFolderGoneMakesNothing(t *testing.T) {
 
 func TestOverwriteWhoseUpdateAnswerWasLostDeletesTheOldObject(t *testing.T) {
 	emu := emulator.New(emulator.Options{AppID: testAppID, Secret: testSecret})
-	srv := loseAnswers(t, emu, wire.PathDatabaseUpdate, 1)
+	srv := loseAnswers(t, emu, wire.PathDatabaseUpdate, 1, lostWhole)
 	b := newBackend(t, config(t, emu, srv))
 	ctx := t.Context()
 	f := put(t, b, "", "f.png", []byte("old"))

@@ -282,7 +282,9 @@ func (c *Client) callTracked(ctx context.Context, path string, in, out any) (amb
 				continue
 			}
 		}
-		if e != nil && e.sent && e.HTTPStatus == 0 {
+		// Sent whole and no full answer (a cut connection, headers and
+		// no body), or a gateway's 5xx: the service may have applied it.
+		if e != nil && ((e.transport && e.sent) || (e.Code == 0 && e.HTTPStatus >= 500)) {
 			ambiguous = true
 		}
 		if perr := c.pause(ctx, attempt, err, path); perr != nil {
