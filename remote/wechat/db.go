@@ -86,6 +86,20 @@ func (q *query) where(m map[string]any) *query { return q.call("where", m) }
 func (q *query) doc(id string) *query          { return q.call("doc", id) }
 func (q *query) String() string                { return q.b.String() }
 
+// whereAfter is where(m), and with after set, only the documents whose
+// _id is greater: where({...m, _id: _.gt(after)}).
+func (q *query) whereAfter(m map[string]any, after string) *query {
+	if after == "" {
+		return q.where(m)
+	}
+	fields := strings.TrimSuffix(jsonText(m), "}")
+	if fields != "{" {
+		fields += ","
+	}
+	q.b.WriteString(".where(" + fields + `"_id":_.gt(` + jsonText(after) + ")})")
+	return q
+}
+
 // whereIn selects the documents whose field is one of values:
 // where({field: _.in([...])}), where _ is the docs' name of db.command.
 func (q *query) whereIn(field string, values []string) *query {
@@ -164,44 +178,37 @@ func (b *Backend) getDoc(ctx context.Context, id string) (doc, error) {
 }
 
 // findDocs yields the documents matching where, a page of queryLimit at
-// a time, in _id order (so that paging with skip is stable), each once
-// (a document added while the pages are read may shift one to the next
-// page).
+// a time, in _id order. Pages follow by key (_id greater than the last
+// one seen), not by skip: a document removed meanwhile from a page already
+// read would shift skip's next page and hide a document that is there.
 func (b *Backend) findDocs(ctx context.Context, where map[string]any) func(func(doc, error) bool) {
-	return b.find(ctx, func() *query { return b.q().where(where) })
-}
-
-// find is findDocs of the selection sel makes (a fresh query each call).
-func (b *Backend) find(ctx context.Context, sel func() *query) func(func(doc, error) bool) {
 	return func(yield func(doc, error) bool) {
-		seen := map[string]bool{}
-		for skip := 0; ; {
-			var resp wire.QueryResponse
-			qs := sel().call("orderBy", "_id", "asc").call("skip", skip).call("limit", queryLimit).call("get").String()
-			if _, err := b.db(ctx, wire.PathDatabaseQuery, qs, &resp); err != nil {
-				yield(doc{}, err)
-				return
-			}
-			docs, err := decodeDocs(resp.Data)
+		for after := ""; ; {
+			docs, err := b.queryDocs(ctx, b.q().whereAfter(where, after).call("orderBy", "_id", "asc").call("limit", queryLimit))
 			if err != nil {
 				yield(doc{}, err)
 				return
 			}
 			for _, d := range docs {
-				if seen[d.ID] {
-					continue
-				}
-				seen[d.ID] = true
 				if !yield(d, nil) {
 					return
 				}
 			}
-			skip += len(docs)
-			if len(docs) < queryLimit || (resp.Pager.Total > 0 && skip >= resp.Pager.Total) {
+			if len(docs) < queryLimit {
 				return
 			}
+			after = docs[len(docs)-1].ID
 		}
 	}
+}
+
+// queryDocs gets the documents q selects (one page).
+func (b *Backend) queryDocs(ctx context.Context, q *query) ([]doc, error) {
+	var resp wire.QueryResponse
+	if _, err := b.db(ctx, wire.PathDatabaseQuery, q.call("get").String(), &resp); err != nil {
+		return nil, err
+	}
+	return decodeDocs(resp.Data)
 }
 
 // decodeDocs decodes databasequery's data: each element a document in a

@@ -92,10 +92,11 @@ func (b *Backend) Delete(ctx context.Context, ids []string) error {
 func (b *Backend) docsByID(ctx context.Context, ids []string) (map[string]doc, error) {
 	out := make(map[string]doc, len(ids))
 	for chunk := range slices.Chunk(ids, wire.MaxBatch) {
-		for d, err := range b.find(ctx, func() *query { return b.q().whereIn("_id", chunk) }) {
-			if err != nil {
-				return nil, err
-			}
+		docs, err := b.queryDocs(ctx, b.q().whereIn("_id", chunk).call("limit", len(chunk)))
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range docs {
 			out[d.ID] = d
 		}
 	}

@@ -3,6 +3,7 @@ package emulator_test
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -214,6 +215,24 @@ func TestDatabaseRemoveByDocAndByWhere(t *testing.T) {
 	}
 }
 
+// _.gt(v) selects the documents whose field is greater than v: paging by
+// key (where _id > the last one seen), which a removal meanwhile cannot
+// shift as it shifts skip.
+func TestDatabaseWhereGtPagesByKey(t *testing.T) {
+	r := dbRig(t)
+	r.add(`{"parent":"p","name":"a"}`, `{"parent":"p","name":"b"}`, `{"parent":"q","name":"c"}`, `{"parent":"p","name":"d"}`)
+	c := `db.collection("` + coll + `")`
+	_, all := r.query(c + `.where({parent: "p"}).orderBy("_id", "asc").get()`)
+	first, _ := all[0]["_id"].(string)
+	_, rest := r.query(c + `.where({parent: "p", _id: _.gt(` + strconv.Quote(first) + `)}).orderBy("_id", "asc").get()`)
+	if len(rest) != 2 || names(rest) == names(all) {
+		t.Fatalf("after %s: got %s of %s", first, names(rest), names(all))
+	}
+	if _, docs := r.query(c + `.where({name: _.gt("b")}).get()`); names(docs) != "c,d" {
+		t.Fatalf("name > b: got %s, want c,d", names(docs))
+	}
+}
+
 func TestDatabaseWhereInSelectsDocumentsWithAnyOfTheValues(t *testing.T) {
 	r := dbRig(t)
 	ids := r.add(`{"parent":"p","name":"a"}`, `{"parent":"p","name":"b"}`, `{"parent":"q","name":"c"}`, `{"parent":"p","name":"d"}`)
@@ -308,7 +327,8 @@ func TestDatabaseRefusesQueriesOutsideTheSubset(t *testing.T) {
 	r := dbRig(t)
 	c := `db.collection("` + coll + `")`
 	cases := []struct{ path, query string }{
-		{wire.PathDatabaseQuery, c + `.where({n: _.gt(1)}).get()`},
+		{wire.PathDatabaseQuery, c + `.where({n: _.lt(1)}).get()`},
+		{wire.PathDatabaseQuery, c + `.where({n: _.gt(_.in([1]))}).get()`},
 		{wire.PathDatabaseQuery, c + `.where({n: _.in(1)}).get()`},
 		{wire.PathDatabaseQuery, c + `.where({o: {n: _.in([1])}}).get()`},
 		{wire.PathDatabaseQuery, c + `.where({n: [_.in([1])]}).get()`},

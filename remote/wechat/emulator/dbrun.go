@@ -65,11 +65,18 @@ func (c *collection) selectDocs(pl plan) []*document {
 }
 
 // matches says whether fields equals where on every field it names (a
-// missing field equals null), or for `_.in([...])` equals one of its values.
+// missing field equals null), or meets its command (_.in, _.gt).
 func matches(fields, where map[string]any) bool {
 	for k, v := range where {
-		if in, ok := v.(inValues); ok {
-			if !slices.ContainsFunc(in, func(x any) bool { return reflect.DeepEqual(fields[k], x) }) {
+		if c, ok := v.(command); ok {
+			var hit bool
+			switch c.op {
+			case "in":
+				hit = slices.ContainsFunc(c.args, func(x any) bool { return reflect.DeepEqual(fields[k], x) })
+			case "gt":
+				hit = fields[k] != nil && compareValues(fields[k], c.args[0]) > 0
+			}
+			if !hit {
 				return false
 			}
 			continue

@@ -83,8 +83,8 @@ func (pl *plan) modifier(c call) error {
 			return fmt.Errorf("where() takes one object")
 		}
 		for k, v := range m {
-			if _, isIn := v.(inValues); !isIn && hasCommand(v) {
-				return fmt.Errorf("where(): _.in() only as the value of a field (%s)", k)
+			if _, isCmd := v.(command); !isCmd && hasCommand(v) {
+				return fmt.Errorf("where(): _.in() and _.gt() only as the value of a field (%s)", k)
 			}
 		}
 		pl.where = m
@@ -122,10 +122,10 @@ func (pl *plan) modifier(c call) error {
 	return nil
 }
 
-// hasCommand says whether v is or holds a command (inValues).
+// hasCommand says whether v is or holds a command.
 func hasCommand(v any) bool {
 	switch x := v.(type) {
-	case inValues:
+	case command:
 		return true
 	case map[string]any:
 		for _, e := range x {
@@ -148,7 +148,7 @@ func (pl *plan) setAction(c call, seen map[string]bool) error {
 	pl.action = c.name
 	for _, a := range c.args {
 		if hasCommand(a) {
-			return fmt.Errorf("%s(): _.in() belongs in where()", c.name)
+			return fmt.Errorf("%s(): _.in() and _.gt() belong in where()", c.name)
 		}
 	}
 	paging := seen["orderBy"] || seen["skip"] || seen["limit"]

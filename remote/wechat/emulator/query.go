@@ -19,12 +19,13 @@ import (
 //
 // Strings take double quotes (JSON escapes) or single quotes. Values come
 // out as encoding/json would decode them: string, float64, bool, nil,
-// map[string]any, []any. One query command is read as well, `_.in(array)`
-// (the docs' `_` is db.command), as an inValues: plan.go takes it only as
-// the value of a field of where(). Anything else (_.inc, _.gt, db.command,
-// new Date(), regular expressions) is a syntax error.
+// map[string]any, []any. Two query commands are read as well, `_.in(array)`
+// and `_.gt(value)` (the docs' `_` is db.command), as a command: plan.go
+// takes them only as the value of a field of where(). Anything else
+// (_.inc, _.lt, db.command, new Date(), regular expressions) is a syntax
+// error.
 //
-//	value += "_" "." "in" "(" array ")"
+//	value += "_" "." ( "in" "(" array ")" | "gt" "(" value ")" )
 type parsedQuery struct {
 	collection string
 	calls      []call
@@ -198,36 +199,52 @@ func (p *parser) value() (any, error) {
 	return nil, p.errorf("unsupported expression %q", word)
 }
 
-// inValues is `_.in([...])`: a field matches when it equals one of them.
-type inValues []any
+// command is a query command of where(): `_.in([...])` (the field equals
+// one of args) or `_.gt(v)` (the field is greater than args[0], in
+// compareValues' order).
+type command struct {
+	op   string // "in" or "gt"
+	args []any
+}
 
-// command reads the rest of `_.in(array)`, after the "_".
-func (p *parser) command() (inValues, error) {
+// command reads the rest of `_.in(array)` or `_.gt(value)`, after the "_".
+func (p *parser) command() (command, error) {
 	if err := p.expect("."); err != nil {
-		return nil, err
+		return command{}, err
 	}
 	name, err := p.ident()
 	if err != nil {
-		return nil, err
+		return command{}, err
 	}
-	if name != "in" {
-		return nil, p.errorf("unsupported command _.%s", name)
+	if name != "in" && name != "gt" {
+		return command{}, p.errorf("unsupported command _.%s", name)
 	}
 	if err := p.expect("("); err != nil {
-		return nil, err
+		return command{}, err
 	}
 	p.space()
-	if p.done() || p.peek() != '[' {
-		return nil, p.errorf("_.in() takes an array")
-	}
-	list, err := p.array()
-	if err != nil {
-		return nil, err
+	c := command{op: name}
+	if name == "in" {
+		if p.done() || p.peek() != '[' {
+			return command{}, p.errorf("_.in() takes an array")
+		}
+		if c.args, err = p.array(); err != nil {
+			return command{}, err
+		}
+	} else {
+		v, err := p.value()
+		if err != nil {
+			return command{}, err
+		}
+		if hasCommand(v) {
+			return command{}, p.errorf("_.gt() takes a plain value")
+		}
+		c.args = []any{v}
 	}
 	if err := p.expect(")"); err != nil {
-		return nil, err
+		return command{}, err
 	}
-	return inValues(list), nil
+	return c, nil
 }
 
 // str reads a quoted string. A single-quoted one is rewritten as JSON
