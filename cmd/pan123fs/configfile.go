@@ -49,7 +49,12 @@ var clientSections = map[string]bool{"url": true, "put": true, "serve": true, "m
 // migrate) take their defaults from PAN123FS_<FLAG> and from the config
 // file's table of that command's name, as mount's flags do from the top
 // level.
-func clientDefaults(cmd *cobra.Command) {
+//
+// The answer tells, once the command runs, where each flag's value came
+// from (sources), so that a command can tell a flag the user typed from a
+// default of the file.
+func clientDefaults(cmd *cobra.Command) *serviceFlags {
+	s := &serviceFlags{section: cmd.Name()}
 	prev := cmd.PreRunE
 	cmd.PreRunE = func(cmd *cobra.Command, args []string) error {
 		if prev != nil {
@@ -57,9 +62,9 @@ func clientDefaults(cmd *cobra.Command) {
 				return err
 			}
 		}
-		s := serviceFlags{section: cmd.Name()}
 		return s.applySettings(cmd.Flags())
 	}
+	return s
 }
 
 // serviceFlags are the flags that let mount run as a service: where its

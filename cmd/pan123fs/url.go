@@ -20,6 +20,7 @@ type urlFlags struct {
 
 func newURLCmd() *cobra.Command {
 	var o urlFlags
+	var settings *serviceFlags
 	cmd := &cobra.Command{
 		Use:   "url PATH...",
 		Short: "Print the public link of each file under a mount",
@@ -39,7 +40,9 @@ name order. --copy also puts the output on the clipboard (through wl-copy,
 xclip or xsel). A file not uploaded yet has no link: run pan123fs sync first.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tmpl, err := o.pattern(cmd.Flags().Changed("format"))
+			// A --format of the environment or the config file yields
+			// to a --template typed here.
+			tmpl, err := o.pattern(settings.sources["format"] == fromCommandLine)
 			if err != nil {
 				return err
 			}
@@ -83,7 +86,7 @@ xclip or xsel). A file not uploaded yet has no link: run pan123fs sync first.`,
 	f.BoolVar(&o.encode, "encode", false, "percent-encode the link")
 	f.BoolVarP(&o.recursive, "recursive", "r", false, "take folders, and print the links of every file under them")
 	f.BoolVar(&o.copy, "copy", false, "also put the output on the clipboard (wl-copy, xclip or xsel)")
-	clientDefaults(cmd)
+	settings = clientDefaults(cmd)
 	return cmd
 }
 

@@ -106,6 +106,8 @@ func TestURLCustomDomain(t *testing.T) {
 	require.NoError(t, os.WriteFile(conf, []byte("cache-max-size = \"1GiB\"\n[url]\nlink = \"custom\"\nformat = \"markdown\"\n"), 0o600))
 	assert.Equal(t, "![after.png]("+e.UserSelfURL+")\n", stdout(t, m.mnt, "PAN123FS_CONFIG="+conf+" "+binary+" url after.png"), "[url] of the config file")
 	assert.Equal(t, e.DownloadURL+"\n", stdout(t, m.mnt, "PAN123FS_CONFIG="+conf+" PAN123FS_LINK=download "+binary+" url --format plain after.png"), "the variable and the flag win over the file")
+	assert.Equal(t, "<"+e.UserSelfURL+">\n", stdout(t, m.mnt, "PAN123FS_CONFIG="+conf+" "+binary+" url --template '<{url}>' after.png"), "a --template typed here wins over the file's format")
+	assert.Equal(t, "<"+e.UserSelfURL+">\n", stdout(t, m.mnt, "PAN123FS_FORMAT=html "+binary+" url --link custom --template '<{url}>' after.png"), "and over the variable's")
 	require.NoError(t, os.WriteFile(conf, []byte("[url]\nlnk = \"custom\"\n"), 0o600))
 	assert.Contains(t, shErr(t, m.mnt, "PAN123FS_CONFIG="+conf+" "+binary+" url after.png"), `unknown key "lnk" (did you mean "link"?)`)
 	assert.Equal(t, "custom bytes", string(fetchLink(t, e.UserSelfURL)))
