@@ -289,3 +289,27 @@ func TestServeRefusesWebPagesAndOtherUsers(t *testing.T) {
 	require.True(t, r.Success, r.Message)
 	require.Equal(t, http.StatusOK, code)
 }
+
+// TestServeAllowRemoteTakesNoPaths: with --allow-remote anyone who reaches
+// the port may upload, so a JSON list (paths of this machine's files) is
+// refused and nothing of this machine is published; form-data uploads,
+// which carry their bytes, are taken.
+func TestServeAllowRemoteTakesNoPaths(t *testing.T) {
+	url := startEmulator(t)
+	base := startServe(t, putEnv(t, url), "--dir", "/remote", "--allow-remote")
+	dir := writeFiles(t, map[string]string{"secret.png": "private bytes"})
+	r, _ := postPicGo(t, base+"/upload", "application/json", strings.NewReader(`{"list":["`+filepath.Join(dir, "secret.png")+`"]}`))
+	require.False(t, r.Success)
+	require.Contains(t, r.Message, "only form-data")
+	require.Empty(t, remoteTree(t, checker(t, url)), "nothing was uploaded")
+
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	w, err := mw.CreateFormFile("files", "sent.png")
+	require.NoError(t, err)
+	w.Write([]byte("sent bytes"))
+	require.NoError(t, mw.Close())
+	r, links := postPicGo(t, base+"/upload", mw.FormDataContentType(), &form)
+	require.True(t, r.Success, r.Message)
+	require.Equal(t, "sent bytes", string(fetchLink(t, links[0])))
+}

@@ -75,7 +75,7 @@ drops the uid and Host checks.`,
 			if err != nil {
 				return err
 			}
-			srv := &http.Server{Handler: serveGuard(picgoHandler(u, fl.format, log), allowRemote, origins)}
+			srv := &http.Server{Handler: serveGuard(picgoHandler(u, fl.format, allowRemote, log), allowRemote, origins)}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			go func() { <-ctx.Done(); srv.Shutdown(context.Background()) }()
@@ -95,13 +95,13 @@ drops the uid and Host checks.`,
 }
 
 // picgoHandler serves /upload and /heartbeat.
-func picgoHandler(u *uploader, format string, log *slog.Logger) http.Handler {
+func picgoHandler(u *uploader, format string, allowRemote bool, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /heartbeat", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"success": true, "result": "alive"})
 	})
 	mux.HandleFunc("POST /upload", func(w http.ResponseWriter, r *http.Request) {
-		paths, cleanup, err := uploadPaths(r)
+		paths, cleanup, err := uploadPaths(r, allowRemote)
 		defer cleanup()
 		if err != nil {
 			writeJSON(w, picgoAnswer{Message: err.Error()})
@@ -133,9 +133,15 @@ func picgoHandler(u *uploader, format string, log *slog.Logger) http.Handler {
 // uploadPaths reads an /upload request: the JSON list of local paths, or
 // the form's files saved into a temporary folder under their own names
 // (removed by cleanup).
-func uploadPaths(r *http.Request) (paths []string, cleanup func(), err error) {
+//
+// With remote set (--allow-remote) the JSON list is refused: it names
+// files of this machine, which a caller from elsewhere must not publish.
+func uploadPaths(r *http.Request, remote bool) (paths []string, cleanup func(), err error) {
 	cleanup = func() {}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct != "multipart/form-data" && remote {
+		return nil, cleanup, errors.New("with --allow-remote only form-data uploads (field files) are taken: a list names files of this machine")
+	}
 	if ct != "multipart/form-data" {
 		var body struct {
 			List []string `json:"list"`

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -37,7 +38,7 @@ func serveGuard(next http.Handler, allowRemote bool, origins []string) http.Hand
 		refuse := func(why string) {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusForbidden)
-			fmt.Fprintf(w, "{\"success\":false,\"message\":%q}\n", why)
+			json.NewEncoder(w).Encode(picgoAnswer{Message: why})
 		}
 		if o := r.Header.Get("Origin"); o != "" && !allowed[o] {
 			refuse(fmt.Sprintf("request from the web page %s refused (a page cannot upload through pan123fs; --allow-origin %s permits it)", o, o))
@@ -51,7 +52,7 @@ func serveGuard(next http.Handler, allowRemote bool, origins []string) http.Hand
 		if h, _, err := net.SplitHostPort(r.Host); err == nil {
 			host = h
 		}
-		if host != "localhost" && !config.IsLoopback(host) {
+		if !config.IsLoopback(host) {
 			refuse(fmt.Sprintf("Host %q is not loopback: refused", r.Host))
 			return
 		}
@@ -114,7 +115,8 @@ func findSocketUID(table string, ports [2]string) (int, bool, error) {
 	sc.Scan() // the header
 	for sc.Scan() {
 		fs := strings.Fields(sc.Text())
-		if len(fs) < 8 || !strings.HasSuffix(fs[1], ":"+ports[0]) || !strings.HasSuffix(fs[2], ":"+ports[1]) {
+		// fs[3] "01" is ESTABLISHED: not a TIME_WAIT row of an older pair
+		if len(fs) < 8 || fs[3] != "01" || !strings.HasSuffix(fs[1], ":"+ports[0]) || !strings.HasSuffix(fs[2], ":"+ports[1]) {
 			continue
 		}
 		uid, err := strconv.Atoi(fs[7])
