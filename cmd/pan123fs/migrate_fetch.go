@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -41,6 +42,13 @@ func download(ctx context.Context, link, dir string) (string, error) {
 	if !strings.HasPrefix(ctype, "image/") && !knownImageExt(path.Ext(name)) {
 		return "", fmt.Errorf("not an image (Content-Type %q)", ctype)
 	}
+	// What the bytes are, whatever the header and the name say: an error
+	// page served with 200 under cat.png is no image to publish.
+	body := bufio.NewReader(resp.Body)
+	head, _ := body.Peek(512)
+	if sniffed := http.DetectContentType(head); strings.HasPrefix(sniffed, "text/html") {
+		return "", fmt.Errorf("not an image: the server sent a web page (%s)", sniffed)
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
 	}
@@ -49,7 +57,7 @@ func download(ctx context.Context, link, dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	_, err = io.Copy(f, resp.Body)
+	_, err = io.Copy(f, body)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -103,4 +104,22 @@ func assertFile(t *testing.T, p, want string) {
 	b, err := os.ReadFile(p)
 	require.NoError(t, err)
 	assert.Equal(t, want, string(b), p)
+}
+
+// TestMigrateRefusesAWebPageServedAsAnImage: an error page a server sends
+// with 200 under a .png name is not published; the link stays, and the
+// exit status says so. (Through the client: no mount.)
+func TestMigrateRefusesAWebPageServedAsAnImage(t *testing.T) {
+	web := imageServer(t, map[string][]byte{"/cat.png": []byte("<!DOCTYPE html><html><body>Not found</body></html>")})
+	emu := startEmulator(t)
+	post := filepath.Join(t.TempDir(), "post.md")
+	original := "![cat](" + web + "/cat.png)\n"
+	require.NoError(t, os.WriteFile(post, []byte(original), 0o644))
+	cmd := exec.Command(binary, "migrate", "--dir", "/blog", post)
+	cmd.Env = putEnv(t, emu)
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err, "%s", out)
+	assert.Contains(t, string(out), "not an image: the server sent a web page")
+	assertFile(t, post, original)
+	assert.Empty(t, remoteTree(t, checker(t, emu)), "nothing published")
 }
