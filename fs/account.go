@@ -133,10 +133,6 @@ func (v *accountView) status() *AccountStatus {
 	if !ok {
 		return nil
 	}
-	free := a.Free()
-	if a.Total < 0 {
-		free = -1 // unknown, as Total
-	}
-	return &AccountStatus{Used: a.Used, Total: a.Total, Free: free, Traffic: a.Traffic,
+	return &AccountStatus{Used: a.Used, Total: a.Total, Free: a.Free(), Traffic: a.Traffic,
 		Paid: a.Paid, AccessEnds: a.AccessEnds, Warning: a.Warning}
 }

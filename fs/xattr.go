@@ -59,18 +59,14 @@ func (n *fileNode) xattr(name string) (string, bool) {
 	case xattrCustomURL: // "" with no Link yet: Getxattr asks
 		return n.entry.OwnLink, n.id != "" && !n.dirty && (n.entry.OwnLink != "" || n.entry.Link == "")
 	case xattrModeration, xattrRejected, xattrTraffic: // Getxattr asks
-		// A service without moderation (Review "") says none of these.
-		return "", n.id != "" && !n.dirty && n.entry.Review != ""
+		return "", n.id != "" && !n.dirty && n.fsys.limits.Moderation
 	}
 	return "", false
 }
 
-// hostFact is one of the attributes xattrFresh names, from e; none when
-// the service has no moderation (Review "": it counts no traffic either).
+// hostFact is one of the attributes xattrFresh names, from e (of a
+// service with Limits.Moderation).
 func hostFact(name string, e store.Entry) (string, bool) {
-	if e.Review == "" {
-		return "", false
-	}
 	switch name {
 	case xattrModeration:
 		return e.Review, e.Review != ""

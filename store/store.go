@@ -89,7 +89,8 @@ type Entry struct {
 	// choosing; "" when the account has none (or the answer did not say).
 	OwnLink string
 	// Review is the service's moderation verdict on the content, in the
-	// service's own terms (a status code, say); "" when it has none.
+	// service's own terms (a status code, say): set on every file of a
+	// service with Limits.Moderation, "" otherwise.
 	Review string
 	// Rejected tells whether moderation rejected the content.
 	Rejected bool
@@ -171,6 +172,10 @@ type Limits struct {
 	// Overwrite: the service replaces content under an existing entry in
 	// one step (without it, Put replaces through a temporary entry).
 	Overwrite bool
+	// Moderation: the service reviews content, and says so of each file
+	// (Entry.Review, Rejected, Traffic); without it those fields are
+	// empty and mean nothing.
+	Moderation bool
 }
 
 // Usage is an account's figures. Negative figures are unknown.
@@ -189,5 +194,11 @@ type Usage struct {
 	Warning string
 }
 
-// Free is Total - Used, never below 0.
-func (u Usage) Free() int64 { return max(u.Total-u.Used, 0) }
+// Free is Total - Used, never below 0; -1 (unknown) when Total is. An
+// unknown Used counts as nothing used.
+func (u Usage) Free() int64 {
+	if u.Total < 0 {
+		return -1
+	}
+	return max(u.Total-max(u.Used, 0), 0)
+}

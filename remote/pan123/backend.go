@@ -50,7 +50,7 @@ func (b *Backend) Name() string { return "123pan image host" }
 // wire.MaxFileSize, deletes of 100 IDs a call, one entry per name, no
 // overwrite.
 func (b *Backend) Limits() store.Limits {
-	return store.Limits{NameMax: nameMax, MaxFileSize: wire.MaxFileSize, DeleteBatch: 100, UniqueNames: true}
+	return store.Limits{NameMax: nameMax, MaxFileSize: wire.MaxFileSize, DeleteBatch: 100, UniqueNames: true, Moderation: true}
 }
 
 // List yields a folder's entries, names decoded.

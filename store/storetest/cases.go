@@ -132,7 +132,8 @@ func testPutNew(e *env) {
 
 // testHostFacts: what the service says of an entry beyond its content
 // (own-domain link, moderation, traffic) is consistent: an ordinary new
-// file is readable and not rejected, an own-domain link never repeats the
+// file is readable and not rejected, has a Review exactly when the
+// service has moderation, an own-domain link never repeats the
 // download link, traffic is never negative, and a folder has none of it.
 func testHostFacts(e *env) {
 	dir := e.mkdir("", "facts")
@@ -146,6 +147,11 @@ func testHostFacts(e *env) {
 			assert.NotEqual(e.t, got.Link, got.OwnLink, "facts.png: OwnLink repeats Link")
 		}
 		assert.GreaterOrEqual(e.t, got.Traffic, int64(0), "facts.png: Traffic")
+		if e.b.Limits().Moderation {
+			assert.NotEmpty(e.t, got.Review, "facts.png: Review, on a service with moderation")
+		} else {
+			assert.Empty(e.t, got.Review, "facts.png: Review, on a service without moderation")
+		}
 	}
 	for _, got := range []store.Entry{e.one("", "facts"), e.stat(dir.ID)} {
 		assert.Empty(e.t, got.OwnLink, "folder facts: OwnLink")
