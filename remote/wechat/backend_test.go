@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -685,4 +686,23 @@ func TestConfigNeverShowsTheSecret(t *testing.T) {
 		assert.NotContains(t, s, testSecret)
 		assert.Contains(t, s, testAppID)
 	}
+}
+
+// TestCredentialsAreNotRedirected: an API base that answers with a 307 to
+// another host does not get the secret re-sent there (net/http would
+// re-send a 307's body: stable_token's holds the AppSecret).
+func TestCredentialsAreNotRedirected(t *testing.T) {
+	var stolen atomic.Int64
+	thief := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { stolen.Add(1) }))
+	t.Cleanup(thief.Close)
+	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, thief.URL+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(redirecting.Close)
+	b := newBackend(t, wechat.Config{APIBase: redirecting.URL, Env: "env", AppID: testAppID, Secret: testSecret,
+		StateDir: t.TempDir(), Retry: fastRetry})
+	_, err := b.Mkdir(t.Context(), "", "d")
+	require.Error(t, err)
+	assert.ErrorContains(t, err, "redirect away from the API base refused")
+	assert.Zero(t, stolen.Load(), "requests that reached the other host")
 }

@@ -29,6 +29,7 @@ import (
 
 	"github.com/pan123fs/pan123fs/config"
 	"github.com/pan123fs/pan123fs/internal/backoff"
+	"github.com/pan123fs/pan123fs/internal/redirect"
 	"github.com/pan123fs/pan123fs/remote"
 	"github.com/pan123fs/pan123fs/remote/wechat/wire"
 )
@@ -183,6 +184,7 @@ func NewClient(cfg Config) (*Client, error) {
 	if c.hc == nil {
 		c.hc = &http.Client{Transport: newTransport()}
 	}
+	c.hc = redirect.Guard(c.hc, u) // the token and the secret go to the API base only
 	if cfg.QPS > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(cfg.QPS), max(1, int(cfg.QPS)))
 	}
@@ -340,7 +342,7 @@ const maxResponseBody = 16 << 20
 // answer decoded into out. Its errors are *APIErrors and never show the
 // token (transport errors lose the URL).
 func (c *Client) post(ctx context.Context, path, tok string, body []byte, out any) error {
-	ctx, cancel := context.WithTimeout(ctx, c.callTO)
+	ctx, cancel := context.WithTimeout(redirect.WithCredentials(ctx), c.callTO)
 	defer cancel()
 	u := c.base + path
 	if tok != "" {

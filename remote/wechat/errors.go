@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/pan123fs/pan123fs/internal/redirect"
 	"github.com/pan123fs/pan123fs/remote/wechat/wire"
 	"github.com/pan123fs/pan123fs/store"
 )
@@ -122,8 +123,12 @@ func temporary(err error) bool {
 	return e.HTTPStatus >= 500 || e.HTTPStatus == 429 || e.HTTPStatus == 408
 }
 
-// permanentTransport spots transport failures that retrying cannot fix.
+// permanentTransport spots transport failures that retrying cannot fix: a
+// certificate refused, a redirect away from the API base.
 func permanentTransport(err error) bool {
+	if errors.Is(err, redirect.ErrRefused) {
+		return true
+	}
 	var (
 		ua  x509.UnknownAuthorityError
 		ci  x509.CertificateInvalidError
