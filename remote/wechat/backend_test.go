@@ -706,3 +706,20 @@ func TestCredentialsAreNotRedirected(t *testing.T) {
 	assert.ErrorContains(t, err, "redirect away from the API base refused")
 	assert.Zero(t, stolen.Load(), "requests that reached the other host")
 }
+
+// An overwrite reads the replaced document once: one databasequery, one
+// databaseupdate (it read it twice, before the upload and again before the
+// update).
+func TestOverwriteReadsTheDocumentOnce(t *testing.T) {
+	emu, srv := newEmulator(t, emulator.Options{})
+	b := newBackend(t, config(t, emu, srv))
+	f := put(t, b, "", "f.png", []byte("one"))
+	query, update := "POST "+wire.PathDatabaseQuery, "POST "+wire.PathDatabaseUpdate
+	q, u := calls(emu, query), calls(emu, update)
+	req := putReq("", "f.png", []byte("two"))
+	req.Replaces = f.ID
+	_, err := b.Put(t.Context(), req)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), calls(emu, query)-q, "databasequery calls of an overwrite")
+	assert.Equal(t, int64(1), calls(emu, update)-u, "databaseupdate calls of an overwrite")
+}

@@ -58,7 +58,7 @@ func (b *Backend) Put(ctx context.Context, req store.PutRequest) (store.PutResul
 	if req.Replaces == "" {
 		res, err = b.create(ctx, req, up)
 	} else {
-		res, err = b.replace(ctx, req, up)
+		res, err = b.replace(ctx, req, up, old)
 	}
 	if err != nil && store.IsPermanent(err) {
 		// The new object will never be named: drop it.
@@ -197,11 +197,13 @@ const maxReplaceRounds = 5
 // until the next replacement, so that a replacement whose end was lost (a
 // crash, or an answer that never came) still deletes it when it is tried
 // again: it finds the document naming its own object already.
-func (b *Backend) replace(ctx context.Context, req store.PutRequest, up uploaded) (store.PutResult, error) {
-	for range maxReplaceRounds {
-		old, err := b.getDoc(ctx, req.Replaces)
-		if err != nil {
-			return store.PutResult{}, err
+func (b *Backend) replace(ctx context.Context, req store.PutRequest, up uploaded, old doc) (store.PutResult, error) {
+	for round := range maxReplaceRounds {
+		if round > 0 { // old, read before the upload, changed meanwhile
+			var err error
+			if old, err = b.getDoc(ctx, req.Replaces); err != nil {
+				return store.PutResult{}, err
+			}
 		}
 		if old.FileID == up.FileID { // done by an earlier attempt
 			return b.dropReplaced(ctx, store.PutResult{Entry: b.entryOf(old)}, old.Prev), nil
