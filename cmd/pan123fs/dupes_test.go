@@ -18,7 +18,7 @@ func TestDupes(t *testing.T) {
 	sh(t, m.mnt, "mkdir sub && printf same > a.png && printf same > sub/copy.png && printf other > c.png")
 	tree := remoteTree(t, rc)
 	want := fmt.Sprintf("%s 4 bytes, 2 copies\n  a.png\t%s\n  sub/copy.png\t%s\n",
-		md5hex([]byte("same")), tree["a.png"].DownloadURL, tree["sub/copy.png"].DownloadURL)
+		md5sumOf([]byte("same")), tree["a.png"].DownloadURL, tree["sub/copy.png"].DownloadURL)
 	assert.Equal(t, want, sh(t, m.mnt, binary+" dupes ."))
 
 	assert.Equal(t, want+"would remove sub/copy.png\n", sh(t, m.mnt, binary+" dupes . --remove"))

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,8 +13,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/pan123fs/pan123fs/remote/wire"
 )
 
 const e2eSlice = 65536
@@ -28,15 +25,6 @@ func md5File(t *testing.T, path string) string {
 	_, err = io.Copy(h, f)
 	require.NoError(t, err)
 	return hex.EncodeToString(h.Sum(nil))
-}
-
-func fetch(t *testing.T, e wire.Entry) []byte {
-	resp, err := http.Get(e.DownloadURL)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return b
 }
 
 // TestShellTools copies, lists, reads, moves and removes with the usual

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -40,11 +39,8 @@ func (s emuStats) total() (n int64) {
 // emulatorStats reads the emulator's call, fault and rate-limit counters.
 func emulatorStats(t *testing.T, url string) emuStats {
 	t.Helper()
-	resp, err := http.Get(url + "/__emulator/stats")
+	st, err := statsOf(url)
 	require.NoError(t, err)
-	defer resp.Body.Close()
-	var st emuStats
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
 	return st
 }
 

@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/md5"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -25,11 +23,6 @@ func runSplit(t *testing.T, dir string, args ...string) (stdout, stderr string, 
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err = cmd.Run()
 	return o.String(), e.String(), err
-}
-
-func md5hex(b []byte) string {
-	s := md5.Sum(b)
-	return hex.EncodeToString(s[:])
 }
 
 // imageServer serves the given paths' bytes on loopback; others are 404.
@@ -66,7 +59,7 @@ func TestImportURL(t *testing.T) {
 	require.Len(t, links, 2)
 	assert.Equal(t, a, fetchLink(t, links[0]))
 	assert.Equal(t, b, fetchLink(t, links[1]))
-	assert.Equal(t, md5hex(a), string(tree["blog/a.png"].Etag))
+	assert.Equal(t, md5sumOf(a), string(tree["blog/a.png"].Etag))
 	assert.Contains(t, errOut, "pan123fs import-url: "+web+"/missing.png: 123pan could not fetch it")
 	assert.Contains(t, errOut, "pan123fs import-url: "+web+"/notes.txt: \"notes.txt\" is not an image type 123pan imports")
 	assert.Contains(t, errOut, "2 of 4 URLs not imported")

@@ -56,7 +56,7 @@ func TestMigrateRewritesAPost(t *testing.T) {
 	require.Contains(t, tree, "blog/cat.png")
 	require.Contains(t, tree, "blog/dog.jpg")
 	assert.NotContains(t, tree, "blog/cat-1.png", "an image linked twice is imported once")
-	assert.Equal(t, md5hex(cat), tree["blog/cat.png"].Etag)
+	assert.Equal(t, md5sumOf(cat), tree["blog/cat.png"].Etag)
 	newCat, newDog := tree["blog/cat.png"].DownloadURL, tree["blog/dog.jpg"].DownloadURL
 	assert.Equal(t, cat, fetchLink(t, newCat))
 	assert.Equal(t, dog, fetchLink(t, newDog))

@@ -41,11 +41,7 @@ func runPut(t *testing.T, env []string, args ...string) (string, string, error) 
 // fetchLink downloads what a link serves.
 func fetchLink(t *testing.T, link string) []byte {
 	t.Helper()
-	resp, err := http.Get(link)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode, "GET %s", link)
-	b, err := io.ReadAll(resp.Body)
+	b, err := httpGet(link)
 	require.NoError(t, err)
 	return b
 }
@@ -113,7 +109,7 @@ func TestPutNameTemplate(t *testing.T) {
 	out, stderr, err := runPut(t, env, "--dir", "/img", "--name", "{Y}/{base}-{md5:8}.{ext}", filepath.Join(dir, "cat.png"))
 	require.NoError(t, err, stderr)
 	require.Equal(t, "cat bytes", string(fetchLink(t, strings.TrimSpace(out))))
-	want := "img/" + time.Now().Format("2006") + "/cat-" + md5hex([]byte("cat bytes"))[:8] + ".png"
+	want := "img/" + time.Now().Format("2006") + "/cat-" + md5sumOf([]byte("cat bytes"))[:8] + ".png"
 	require.Contains(t, remoteTree(t, checker(t, url)), want)
 
 	_, stderr, err = runPut(t, env, "--name", "{nope}.png", filepath.Join(dir, "cat.png"))
@@ -134,7 +130,7 @@ func TestPutIntoMount(t *testing.T) {
 	require.Equal(t, "cat bytes", string(fetchLink(t, links[0])))
 	require.Equal(t, "dog bytes", string(fetchLink(t, links[1])))
 	tree := remoteTree(t, checker(t, url))
-	require.Equal(t, md5hex([]byte("cat bytes")), tree["blog/cat.png"].Etag)
+	require.Equal(t, md5sumOf([]byte("cat bytes")), tree["blog/cat.png"].Etag)
 
 	again, err := exec.Command(binary, "put", "--dedupe", "--dir", m.path("blog"), filepath.Join(dir, "dog.png")).Output()
 	require.NoError(t, err)
