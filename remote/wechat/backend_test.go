@@ -341,6 +341,16 @@ func TestRenameIsOneUpdateAndKeepsTheObject(t *testing.T) {
 	assert.Equal(t, f.ID, got.ID)
 	assert.Equal(t, int64(1), calls(emu, "POST "+wire.PathDatabaseUpdate), "databaseupdate calls")
 	assert.Equal(t, uploads, calls(emu, cosCalls))
+	names := func(folder string) map[string]string {
+		out := map[string]string{}
+		for e, err := range b.List(ctx, folder) {
+			require.NoError(t, err)
+			out[e.Name] = e.ID
+		}
+		return out
+	}
+	assert.Equal(t, map[string]string{"d": d.ID}, names(""), "the root, listed afresh")
+	assert.Equal(t, map[string]string{"g.png": f.ID}, names(d.ID), "d, listed afresh")
 
 	other := put(t, b, d.ID, "taken.png", []byte("x"))
 	_, err = b.Rename(ctx, got, d.ID, other.Name)

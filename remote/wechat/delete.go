@@ -62,6 +62,9 @@ func (b *Backend) Delete(ctx context.Context, ids []string) error {
 		}
 		for _, s := range sub {
 			objects = appendObject(objects, s)
+			if s.Type != typeDir {
+				files = append(files, s.ID)
+			}
 		}
 		folders = append(folders, folderOrder(d.ID, sub)...)
 	}
@@ -71,16 +74,11 @@ func (b *Backend) Delete(ctx context.Context, ids []string) error {
 	if err := b.c.DeleteFiles(ctx, objects); err != nil {
 		return err
 	}
-	for chunk := range slices.Chunk(files, wire.MaxBatch) {
+	// Only the documents read above, files first, then folders deepest
+	// first: one a file another client put in a folder meanwhile is not
+	// removed without its object.
+	for chunk := range slices.Chunk(append(files, folders...), wire.MaxBatch) {
 		if err := b.remove(ctx, b.q().whereIn("_id", chunk)); err != nil {
-			return err
-		}
-	}
-	for _, id := range folders {
-		if err := b.remove(ctx, b.q().where(map[string]any{"parent": id})); err != nil {
-			return err
-		}
-		if err := b.remove(ctx, b.q().doc(id)); err != nil {
 			return err
 		}
 	}

@@ -37,10 +37,8 @@ func (b *Backend) Import(ctx context.Context, parent, name, fileID string) (stor
 		}
 		return store.Entry{}, store.Wrap(fmt.Errorf("%s is in the namespace already (entry %s, %q)", fileID, d.ID, d.Name), store.ErrExists)
 	}
-	if parent != "" {
-		if _, err := b.getDoc(ctx, parent); err != nil {
-			return store.Entry{}, err
-		}
+	if err := b.checkFolder(ctx, parent); err != nil {
+		return store.Entry{}, err
 	}
 	size, sum, err := b.measure(ctx, fileID)
 	if err != nil {
