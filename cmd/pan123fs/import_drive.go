@@ -117,7 +117,7 @@ func runCopy(ctx context.Context, m *mountTasks, folder string, j *copyJob, p *p
 		if err == nil {
 			break
 		}
-		if !strings.Contains(err.Error(), "任务") { // not "too many tasks"
+		if !tooManyTasks(err) {
 			j.err = fmt.Errorf("123pan refused the task: %w", err)
 			return
 		}
@@ -217,4 +217,13 @@ func fileIDs(dir string) (folderFiles, error) {
 		out = append(out, folderFile{name: e.Name(), id: id})
 	}
 	return out, nil
+}
+
+// tooManyTasks tells whether 123pan refused a copy task for the tasks
+// already running ("同时最多只能有3个复制任务…", at most 3 at once). The
+// code of that answer is undocumented; a refusal that merely mentions a
+// task ("任务不存在", no such task) is not one, and is not waited out.
+func tooManyTasks(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "同时最多") || strings.Contains(strings.ToLower(msg), "too many tasks")
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -134,4 +135,12 @@ func TestImportDriveInTasksOfAHundred(t *testing.T) {
 	assert.Equal(t, "p100.png", name)
 	assert.Equal(t, []byte("image 100"), fetchLink(t, link))
 	assert.Equal(t, int64(2), emulatorCalls(t, emu)["POST /api/v1/oss/source/copy"])
+}
+
+// Only the refusal for the tasks already running is waited out, not one
+// that merely names a task.
+func TestTooManyTasks(t *testing.T) {
+	assert.True(t, tooManyTasks(errors.New("123pan: code 1: 同时最多只能有3个复制任务，请等待当前任务完成 (3 running)")))
+	assert.False(t, tooManyTasks(errors.New("123pan: code 1: 任务不存在")))
+	assert.False(t, tooManyTasks(errors.New("copy task \"x\" not found")))
 }
