@@ -56,7 +56,8 @@ puts them (--dir, --name, --on-clash, --dedupe, --format), one at a time.
 Only the user running serve may upload: a connection from another uid, a
 request a web page makes (it carries an Origin; --allow-origin permits one),
 and a Host that is not loopback are refused with HTTP 403. --allow-remote
-drops the uid and Host checks.`,
+drops the uid and Host checks, and takes form-data uploads only (a JSON
+list names files of this machine).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			host, _, err := net.SplitHostPort(listen)
