@@ -30,6 +30,7 @@ type fileNode struct {
 	name     string      // local name; GUARDED_BY(mu)
 	id       string      // remote file ID, "" before the first upload; GUARDED_BY(mu)
 	entry    store.Entry // remote metadata of id; GUARDED_BY(mu)
+	freshAt  time.Time   // when entry was last asked of the service for the moderation attributes; GUARDED_BY(mu)
 	data     *spool.File // local copy of the content, or nil; GUARDED_BY(mu)
 	dirty    bool        // data is newer than the remote; GUARDED_BY(mu)
 	gen      uint64      // bumped by every change of data; GUARDED_BY(mu)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/pan123fs/pan123fs/spool"
@@ -81,19 +82,27 @@ func hostFact(name string, e store.Entry) (string, bool) {
 	return "", false
 }
 
-// fresh asks the service for the file's entry anew, and keeps it when the
-// file still has that ID.
+// freshFor is how long an answer fresh got serves the next reads:
+// getfattr asks for an attribute's size, then for its value, and -d does
+// so for each; one detail call serves them all.
+const freshFor = time.Second
+
+// fresh asks the service for the file's entry anew (unless it did within
+// freshFor), and keeps it when the file still has that ID.
 func (n *fileNode) fresh(ctx context.Context) (store.Entry, error) {
 	n.mu.Lock()
-	id := n.id
+	id, e, at := n.id, n.entry, n.freshAt
 	n.mu.Unlock()
+	if now := n.fsys.clock.Now(); !at.IsZero() && now.Sub(at) < freshFor && e.ID == id {
+		return e, nil
+	}
 	e, err := n.fsys.backend.Stat(ctx, id)
 	if err != nil {
 		return store.Entry{}, err
 	}
 	n.mu.Lock()
 	if n.id == id && !n.dirty {
-		n.entry = e
+		n.entry, n.freshAt = e, n.fsys.clock.Now()
 	}
 	n.mu.Unlock()
 	return e, nil

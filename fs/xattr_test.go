@@ -9,7 +9,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	"github.com/pan123fs/pan123fs/remote/wire"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -98,9 +100,27 @@ func TestXattrsHostFacts(t *testing.T) {
 	}
 
 	env.setStatus(t, string(e.FileID), 150)
+	time.Sleep(freshFor) // the last answer serves reads within freshFor
 	for name, want := range map[string]string{"user.pan123.moderation": "150", "user.pan123.rejected": "yes"} {
 		got, err := getxattr(t, env.path("p.png"), name)
 		require.NoError(t, err, name)
 		assert.Equal(t, want, got, name+" once moderation rejected the image")
 	}
+}
+
+// getfattr -d asks each attribute's size, then its value: the moderation
+// attributes of one file cost one detail call between them, not six.
+func TestXattrsHostFactsAskOnceForAGetfattr(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	require.NoError(t, os.WriteFile(env.path("p.png"), []byte("p"), 0o644))
+	detail := "GET " + wire.PathDetail
+	before := env.calls(detail)
+	for _, name := range []string{"user.pan123.moderation", "user.pan123.rejected", "user.pan123.traffic"} {
+		n, err := syscall.Getxattr(env.path("p.png"), name, nil) // the size
+		require.NoError(t, err, name)
+		buf := make([]byte, n)
+		_, err = syscall.Getxattr(env.path("p.png"), name, buf)
+		require.NoError(t, err, name)
+	}
+	assert.Equal(t, int64(1), env.calls(detail)-before, "detail calls")
 }
