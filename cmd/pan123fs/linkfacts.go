@@ -36,9 +36,11 @@ type linkFacts struct {
 	size                     int64
 }
 
-// readLinkFacts reads p's link (which: download or custom) and the rest
-// of its facts from its attributes.
-func readLinkFacts(p, which string) (linkFacts, error) {
+// readLinkFacts reads p's link (which: download or custom) and, of the
+// rest of its facts, those tmpl names: each costs a call through the
+// mount ({id}, {md5}: an attribute; {size}: a stat; {path}: an attribute of
+// each folder up to the mount's root).
+func readLinkFacts(p, which, tmpl string) (linkFacts, error) {
 	attr := "user.pan123.url"
 	if which == "custom" {
 		attr = "user.pan123.customurl"
@@ -53,30 +55,29 @@ func readLinkFacts(p, which string) (linkFacts, error) {
 		return linkFacts{}, err
 	}
 	l := linkFacts{url: link, name: filepath.Base(p)}
-	if l.id, err = getxattr(p, "user.pan123.id"); err != nil {
-		return linkFacts{}, err
+	uses := func(word string) bool { return strings.Contains(tmpl, word) }
+	if uses("{id}") {
+		if l.id, err = getxattr(p, "user.pan123.id"); err != nil {
+			return linkFacts{}, err
+		}
 	}
-	if l.md5, err = getxattr(p, "user.pan123.etag"); err != nil {
-		return linkFacts{}, err
+	if uses("{md5}") {
+		if l.md5, err = getxattr(p, "user.pan123.etag"); err != nil {
+			return linkFacts{}, err
+		}
 	}
-	fi, err := os.Stat(p)
-	if err != nil {
-		return linkFacts{}, err
+	if uses("{size}") {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return linkFacts{}, err
+		}
+		l.size = fi.Size()
 	}
-	l.size = fi.Size()
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return linkFacts{}, err
+	if uses("{path}") {
+		if _, l.path, err = mountOf(p); err != nil {
+			return linkFacts{}, err
+		}
 	}
-	root, err := mountRoot(abs)
-	if err != nil {
-		return linkFacts{}, err
-	}
-	rel, err := filepath.Rel(root, abs)
-	if err != nil {
-		return linkFacts{}, err
-	}
-	l.path = filepath.ToSlash(rel)
 	return l, nil
 }
 

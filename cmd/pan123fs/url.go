@@ -54,7 +54,7 @@ xclip or xsel). A file not uploaded yet has no link: run pan123fs sync first.`,
 					total++
 					if err == nil {
 						var l linkFacts
-						if l, err = readLinkFacts(p, o.link); err == nil {
+						if l, err = readLinkFacts(p, o.link, tmpl); err == nil {
 							out.WriteString(l.render(tmpl, o.encode, o.template == "" && o.format == "html") + "\n")
 							continue
 						}
@@ -169,23 +169,4 @@ func getxattr(path, name string) (string, error) {
 		return "", err
 	}
 	return string(buf[:n]), nil
-}
-
-// mountRoot is the top of the filesystem that holds abs (an absolute
-// path): the last folder up from it on the same device.
-func mountRoot(abs string) (string, error) {
-	var st syscall.Stat_t
-	if err := syscall.Stat(abs, &st); err != nil {
-		return "", err
-	}
-	dir := abs
-	for dir != "/" {
-		up := filepath.Dir(dir)
-		var ust syscall.Stat_t
-		if err := syscall.Stat(up, &ust); err != nil || ust.Dev != st.Dev {
-			break
-		}
-		dir = up
-	}
-	return dir, nil
 }
